@@ -1,0 +1,92 @@
+"""The rule catalogue: every code conv-lint can report, in one table.
+
+CNV1xx: torch would raise (or, for CNV104, silently corrupt the batch) on this model.
+CNV2xx: design warnings (reserved; the model runs but is probably not what was meant).
+
+A message template is filled with ``str.format(**fields)``; the fields are named in the
+template itself. ``summary`` is the one-line meaning used by the README and ``conv-lint codes``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Code:
+    code: str
+    name: str
+    template: str
+    summary: str
+
+    def message(self, **fields: object) -> str:
+        return f"{self.code} {self.template.format(**fields)}"
+
+
+_TABLE = (
+    Code(
+        "CNV101", "conv-channel-mismatch",
+        "{layer} expects {expected} input channels but receives {got}{source}",
+        "A conv layer's in_channels differs from the channels of the tensor it is given.",
+    ),
+    Code(
+        "CNV102", "norm-features-mismatch",
+        "{layer} expects {expected} {what} but receives {got}{source}",
+        "A BatchNorm/GroupNorm/InstanceNorm/LayerNorm is sized for other features than it gets.",
+    ),
+    Code(
+        "CNV103", "linear-features-mismatch",
+        "{layer} expects {expected} input features but receives {got}{source}",
+        "A Linear layer's in_features differs from the size of the last axis it is given "
+        "(for every input size, when none is configured).",
+    ),
+    Code(
+        "CNV104", "view-mixes-batch",
+        "{call} does not match the {got} values of each sample{detail}",
+        "view/reshape(-1, K) with K not the per-sample size: torch raises, or silently "
+        "regroups values across samples of the batch.",
+    ),
+    Code(
+        "CNV105", "map-too-small",
+        "{layer} {detail}",
+        "A kernel larger than the padded map, or an output size below 1.",
+    ),
+    Code(
+        "CNV106", "broadcast-mismatch",
+        "cannot {op} tensors of shapes {left} and {right}: {detail}",
+        "An elementwise operation (residual add, multiply) of tensors that cannot broadcast.",
+    ),
+    Code(
+        "CNV107", "cat-mismatch",
+        "torch.cat along dim {dim} of shapes {shapes}: {detail}",
+        "torch.cat of tensors that differ on an axis other than the one concatenated.",
+    ),
+    Code(
+        "CNV108", "same-padding-strided",
+        "{layer}: padding='same' is not supported for strided convolutions (stride={stride})",
+        "padding='same' with a stride other than 1 raises at construction.",
+    ),
+    Code(
+        "CNV109", "groups-not-dividing",
+        "{layer}: {what} ({value}) must be divisible by groups ({groups})",
+        "A grouped conv or GroupNorm whose channel counts are not divisible by the groups.",
+    ),
+    Code(
+        "CNV110", "invalid-argument",
+        "{layer}: {detail}",
+        "An argument torch rejects: kernel/stride/dilation <= 0, an unknown padding string, "
+        "output_padding not smaller than stride or dilation, pool padding over half the kernel.",
+    ),
+    Code(
+        "CNV111", "rank-mismatch",
+        "{layer} expects a {expected} input but receives shape {got}{source}",
+        "A layer given a tensor with the wrong number of axes (e.g. a conv after flatten).",
+    ),
+)
+
+CODES: dict[str, Code] = {code.code: code for code in _TABLE}
+
+
+def message(code: str, **fields: object) -> str:
+    """The full flake8 message ("CNV101 ...") for ``code`` filled with ``fields``."""
+    return CODES[code].message(**fields)
