@@ -1,4 +1,7 @@
-"""The one entry point: analyse a source file, return findings and per-model layer tables."""
+"""The one entry point: analyse a source file, return findings and per-model layer tables.
+
+The flake8 plugin and the command line both call ``analyse``; it never raises.
+"""
 
 from __future__ import annotations
 
@@ -37,13 +40,117 @@ class ModelTable:
 class Analysis:
     findings: list[Finding] = field(default_factory=list)
     models: list[ModelTable] = field(default_factory=list)
-    error: Optional[str] = None  # why the file was skipped, when it was
+    error: Optional[str] = None  # why the file (or a class in it) was skipped
 
 
 def analyse(
     source: str,
     filename: str = "<stdin>",
     input_shape: Optional[tuple[int, ...]] = None,
+    *,
+    tables: bool = True,
 ) -> Analysis:
-    """Analyse ``source``; never raises. ``input_shape`` is per sample, batch left out."""
-    return Analysis()
+    """Analyse ``source``; never raises. ``input_shape`` is per sample, batch left out.
+
+    ``tables=False`` skips the layer tables (and the position lookups they need): the flake8
+    plugin wants findings only.
+    """
+    try:
+        return _analyse(source, input_shape, tables)
+    except RecursionError:
+        return Analysis(error="nesting too deep to analyse")
+    except Exception as error:  # the host (flake8, an editor) must never see our failure
+        return Analysis(error=f"internal error: {type(error).__name__}: {error}")
+
+
+def _analyse(source: str, input_shape, tables: bool) -> Analysis:
+    import libcst as cst
+
+    from conv_lint import directives
+    from conv_lint.interpret import FileInterpreter, GiveUp
+
+    try:
+        module = cst.parse_module(source)
+    except cst.ParserSyntaxError as error:
+        return Analysis(error=f"syntax error: {str(error).splitlines()[0]}")
+    interpreter = FileInterpreter(module)
+    class_shapes = directives.class_input_shapes(source)
+    analysis = Analysis()
+    runs = []
+    for info in _roots(interpreter):
+        shape = class_shapes.get(info.name)
+        forced = shape is not None
+        before = len(interpreter.reports)
+        try:
+            root, _output = interpreter.run_root(info, shape or input_shape, forced, tables)
+        except (GiveUp, RecursionError) as error:
+            del interpreter.reports[before:]
+            analysis.error = f"{info.name} skipped: {error or type(error).__name__}"
+            continue
+        if tables:
+            runs.append((info, root, list(interpreter.rows or []), shape or input_shape, forced))
+    if not interpreter.reports and not runs:
+        return analysis
+    positions = _positions(module)
+    for report in interpreter.reports:
+        start = positions[report.node].start
+        analysis.findings.append(Finding(start.line, start.column, report.code, report.text))
+    analysis.findings.sort(key=lambda f: (f.line, f.col, f.code))
+    for info, root, rows, shape, forced in runs:
+        analysis.models.append(_table(info, rows, shape, forced, positions, interpreter))
+    return analysis
+
+
+def _roots(interpreter) -> list:
+    """Module classes no other module class in the file refers to: the models, not their blocks."""
+    import libcst as cst
+
+    classes = interpreter.module_classes()
+    names = {info.name for info in classes}
+    used: set = set()
+
+    class Names(cst.CSTVisitor):
+        def __init__(self, owner: str) -> None:
+            self.owner = owner
+
+        def visit_Name(self, node: cst.Name) -> None:
+            if node.value in names and node.value != self.owner:
+                used.add(node.value)
+
+    for info in classes:
+        info.node.body.visit(Names(info.name))
+    return [info for info in classes if info.name not in used]
+
+
+def _positions(module):
+    from libcst.metadata import MetadataWrapper, PositionProvider
+
+    return MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+
+
+def _table(info, rows, shape, forced, positions, interpreter) -> ModelTable:
+    from conv_lint import sizes
+
+    def line_of(node) -> int:
+        position = positions.get(node)
+        return position.start.line if position is not None else 0
+
+    def per_sample(full) -> Optional[list]:
+        if full is None or not full or full[0] is not sizes.BATCH:
+            return None
+        return [sizes.describe(d) for d in full[1:]]
+
+    input_shape = list(shape) if forced and shape else None
+    if not forced:
+        settled = _settled_input(interpreter)
+        input_shape = per_sample(settled) if settled is not None else None
+    table = ModelTable(info.name, line_of(info.node.name), input_shape)
+    for row in rows:
+        table.layers.append(LayerRow(row.name, row.type, line_of(row.node),
+                                     per_sample(row.output), row.params))
+    return table
+
+
+def _settled_input(interpreter):
+    lazy = getattr(interpreter, "first_input", None)
+    return lazy.shape if lazy is not None and lazy.settled else None

@@ -1,6 +1,14 @@
-"""Abstract values carried by the interpreter."""
+"""Abstract values carried by the interpreter.
+
+Plain Python values (int, float, str, bool, None, tuple) stand for themselves. The classes here
+stand for what the interpreter cannot hold as a Python value: tensors with (possibly symbolic)
+shapes, modules under construction, and references to same-file code.
+"""
 
 from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Optional
 
 
 class _Unknown:
@@ -21,3 +29,131 @@ class _Unknown:
 
 
 UNKNOWN = _Unknown()
+
+
+class LazyInput:
+    """The shape of a forward() input, fixed by the first layer that needs to know its rank.
+
+    Without a configured input shape, the first Conv2d that receives ``x`` decides that ``x`` is
+    (N, C, H, W) with symbolic H and W; every tensor derived elementwise from ``x`` shares this cell.
+    """
+
+    def __init__(self, candidate: Optional[tuple] = None, suffix: str = "") -> None:
+        self.candidate = candidate  # a configured per-sample shape, used if its rank fits
+        self.suffix = suffix  # tells the symbols of a second input (H1, W1) from the first's
+        self.shape: Optional[tuple] = None
+        self.settled = False
+
+
+@dataclass(eq=False)
+class Tensor:
+    """A tensor value: its full shape (dim 0 is sizes.BATCH when batched), or None if unknown."""
+
+    own_shape: Optional[tuple] = None
+    origin: str = ""  # the layer that produced it, for messages ("from conv1")
+    lazy: Optional[LazyInput] = None
+
+    @property
+    def shape(self) -> Optional[tuple]:
+        if self.lazy is not None:
+            return self.lazy.shape if self.lazy.settled else None
+        return self.own_shape
+
+    def derived(self, origin: Optional[str] = None) -> "Tensor":
+        """A tensor with the same shape (elementwise ops), sharing an unsettled input cell."""
+        if self.lazy is not None and not self.lazy.settled:
+            return Tensor(lazy=self.lazy, origin=self.origin if origin is None else origin)
+        return Tensor(self.shape, self.origin if origin is None else origin)
+
+
+@dataclass(eq=False)
+class Module:
+    """Anything torch registers as a submodule: a catalogue layer, a container or a user class."""
+
+    node: Any = None  # the constructor call, for its line
+
+    type_name = "Module"
+
+    def children(self) -> list[tuple[str, "Module"]]:
+        return []
+
+
+@dataclass(eq=False)
+class Layer(Module):
+    """An instance of a catalogue layer (layers.LayerType) with its bound arguments."""
+
+    kind: Any = None
+    bound: dict = field(default_factory=dict)
+
+    @property
+    def type_name(self) -> str:  # type: ignore[override]
+        return self.kind.name
+
+
+@dataclass(eq=False)
+class Container(Module):
+    """nn.Sequential, nn.ModuleList or nn.ModuleDict: named children in order."""
+
+    kind_name: str = "Sequential"
+    items: list = field(default_factory=list)  # [(key, Module | UNKNOWN)]
+
+    @property
+    def type_name(self) -> str:  # type: ignore[override]
+        return self.kind_name
+
+    def children(self) -> list[tuple[str, Module]]:
+        return [(key, item) for key, item in self.items if isinstance(item, Module)]
+
+
+@dataclass(eq=False)
+class UserModule(Module):
+    """An instance of a same-file nn.Module subclass, built by interpreting its __init__."""
+
+    cls: Any = None  # interpret.ClassInfo
+    attrs: dict = field(default_factory=dict)
+    parameters: int = 0  # elements of nn.Parameter attributes; None if unknown
+    complete: bool = True  # False when __init__ did something we could not follow
+
+    @property
+    def type_name(self) -> str:  # type: ignore[override]
+        return self.cls.name
+
+    def children(self) -> list[tuple[str, Module]]:
+        return [(key, value) for key, value in self.attrs.items() if isinstance(value, Module)]
+
+
+@dataclass(eq=False)
+class ListValue:
+    """A Python list being built (``layers = []; layers.append(...)``): mutable, unlike tuples."""
+
+    items: list = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class FunctionRef:
+    """A same-file function or method (``conv3x3``, ``self._make_layer``)."""
+
+    node: Any  # cst.FunctionDef
+    bound_self: Any = None  # the UserModule for a method
+
+
+@dataclass(frozen=True)
+class ClassRef:
+    """A same-file nn.Module subclass, or a catalogue layer type, used as a value."""
+
+    target: Any  # interpret.ClassInfo or layers.LayerType
+
+
+def named_modules(root: Module) -> dict[int, str]:
+    """id(module) -> its name as torch's named_modules() gives it (first path wins, root excluded)."""
+    names: dict[int, str] = {id(root): ""}
+
+    def walk(module: Module, prefix: str) -> None:
+        for key, child in module.children():
+            if id(child) not in names:
+                names[id(child)] = prefix + key
+                walk(child, prefix + key + ".")
+
+    walk(root, "")
+    del names[id(root)]
+    return names
