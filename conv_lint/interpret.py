@@ -7,38 +7,33 @@ unknown shape), and nothing unknown ever produces a report.
 
 from __future__ import annotations
 
-import copy
-import re
 from dataclasses import dataclass, field
-from typing import Any, Callable, Optional
+from typing import Any, Optional
 
 import libcst as cst
 
 from conv_lint import layers, sizes
 from conv_lint.codes import message
+from conv_lint.flow import (
+    TENSOR_FACTORIES, Parameter, Row, ShapeFlow, TensorMethod, factory_tensor,
+    raised_at_construction, unknown_result,
+)
 from conv_lint.imports import ImportMap
+from conv_lint.pyvalues import (
+    BUILTINS, MAX_UNROLL, arith, as_sequence, call_builtin, compare, hashable, is_int, unary,
+)
 from conv_lint.values import (
     UNKNOWN, ClassRef, Container, FunctionRef, LazyInput, Layer, ListValue, Module, Tensor,
-    UserModule, named_modules,
+    UserModule, named_modules, plain,
 )
 
 # Bounds that keep pathological input cheap: beyond them the analysis gives up (silently).
 MAX_STEPS = 200_000
 MAX_DEPTH = 24
-MAX_UNROLL = 256
 
 MODULE_BASES = {
     "torch.nn.Module", "pytorch_lightning.LightningModule", "lightning.LightningModule",
     "lightning.pytorch.LightningModule",
-}
-SPATIAL_SYMBOLS = {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}
-# Layers whose rank tells the rank of an input that has none configured (not BatchNorm1d: 2D or 3D).
-_RANKED = re.compile(r"^(Conv|ConvTranspose|MaxPool|AvgPool|Adaptive\w+Pool|LPPool|BatchNorm[23]|"
-                     r"InstanceNorm[23]|max_pool|avg_pool|adaptive_\w+pool|lp_pool)\D*(\d)d$")
-_SHAPE_PRESERVING_METHODS = {
-    "contiguous", "clone", "detach", "float", "double", "half", "bfloat16", "to", "cuda", "cpu",
-    "type_as", "requires_grad_", "abs", "exp", "log", "neg", "sqrt", "clamp", "clamp_", "relu_",
-    "sigmoid_", "tanh_", "mul_", "add_", "div_", "sub_", "masked_fill", "pow",
 }
 
 
@@ -78,16 +73,6 @@ class Report:
     text: str
 
 
-@dataclass
-class Row:
-    module: Module
-    node: Optional[cst.CSTNode]
-    name: str
-    type: str
-    output: Optional[tuple] = None
-    params: Optional[int] = None
-
-
 class _Return(Exception):
     pass
 
@@ -101,7 +86,7 @@ class Frame:
     in_forward: bool = False
 
 
-class FileInterpreter:
+class FileInterpreter(ShapeFlow):
     """Everything the interpreter knows about one source file."""
 
     def __init__(self, module: cst.Module) -> None:
@@ -333,7 +318,7 @@ class FileInterpreter:
         elif isinstance(target, cst.Attribute) and _is_self(target.value) and frame.self_module:
             frame.self_module.attrs[target.attr.value] = value
         elif isinstance(target, (cst.Tuple, cst.List)):
-            items = _as_sequence(value)
+            items = as_sequence(value)
             elements = target.elements
             if items is not None and len(items) == len(elements) and not any(
                 isinstance(e, cst.StarredElement) for e in elements
@@ -349,7 +334,7 @@ class FileInterpreter:
                 container.items = None  # an item changed in a way we do not track
             elif isinstance(container, dict):
                 key = self._subscript_key(target, frame)
-                if key is not UNKNOWN and _hashable(key):
+                if key is not UNKNOWN and hashable(key):
                     container[key] = value
         # other targets (self.x.y = ...) change nothing we track
 
@@ -392,13 +377,14 @@ class FileInterpreter:
             frame.self_module.attrs.update(_join_dicts([attrs for _, attrs in outcomes]))
 
     def _exec_for(self, node: cst.For, frame: Frame) -> None:
-        items = _as_sequence(self._iterable(self.eval(node.iter, frame)))
-        if items is None or len(items) > MAX_UNROLL or node.orelse is not None:
+        items = as_sequence(self._iterable(self.eval(node.iter, frame)))
+        if items is None or len(items) > MAX_UNROLL or node.orelse is not None \
+                or _jumps(node.body):
             _havoc(node, frame)
             return
         for item in items:
             self._assign(node.target, item, frame)
-            self._exec_block(node.body.body, frame)  # break/continue: not followed, see _havoc
+            self._exec_block(node.body.body, frame)
 
     def _iterable(self, value):
         if isinstance(value, Container):
@@ -430,7 +416,7 @@ class FileInterpreter:
         if isinstance(node, cst.Dict):
             return self._dict(node, frame)
         if isinstance(node, cst.UnaryOperation):
-            return _unary(type(node.operator).__name__, self.eval(node.expression, frame))
+            return unary(type(node.operator).__name__, self.eval(node.expression, frame))
         if isinstance(node, cst.BinaryOperation):
             left = self.eval(node.left, frame)
             right = self.eval(node.right, frame)
@@ -459,7 +445,7 @@ class FileInterpreter:
         for element in elements:
             value = self.eval(element.value, frame)
             if isinstance(element, cst.StarredElement):
-                seq = _as_sequence(self._iterable(value))
+                seq = as_sequence(self._iterable(value))
                 if seq is None:
                     return None
                 items.extend(seq)
@@ -473,7 +459,7 @@ class FileInterpreter:
             if not isinstance(element, cst.DictElement):
                 return UNKNOWN
             key = self.eval(element.key, frame)
-            if key is UNKNOWN or not _hashable(key):
+            if key is UNKNOWN or not hashable(key):
                 return UNKNOWN
             result[key] = self.eval(element.value, frame)
         return result
@@ -492,7 +478,7 @@ class FileInterpreter:
         qualname = self.imports.names.get(name)
         if qualname is not None:
             return _Qualified(qualname)
-        if name in _BUILTINS:
+        if name in BUILTINS:
             return _Builtin(name)
         return UNKNOWN
 
@@ -509,7 +495,7 @@ class FileInterpreter:
                 return tuple(shape)
             if attr == "ndim" and shape is not None:
                 return len(shape)
-            return _TensorMethod(base, attr)
+            return TensorMethod(base, attr)
         if isinstance(base, ListValue) and attr in ("append", "extend", "insert"):
             return _ListMethod(base, attr)
         if isinstance(base, Layer):
@@ -557,14 +543,14 @@ class FileInterpreter:
             bounds = [None if b is None else self.eval(b, frame) for b in (part.lower, part.upper)]
             step = None if part.step is None else self.eval(part.step, frame)
             if not isinstance(seq, (tuple, list)) or any(
-                b is not None and not _is_int(b) for b in bounds + [step]
+                b is not None and not is_int(b) for b in bounds + [step]
             ):
                 return UNKNOWN
             return tuple(seq[bounds[0]:bounds[1]:step])
         key = self.eval(part.value, frame)
-        if isinstance(seq, (tuple, list)) and _is_int(key) and -len(seq) <= key < len(seq):
+        if isinstance(seq, (tuple, list)) and is_int(key) and -len(seq) <= key < len(seq):
             return seq[key]
-        if isinstance(base, dict) and key is not UNKNOWN and _hashable(key):
+        if isinstance(base, dict) and key is not UNKNOWN and hashable(key):
             return base.get(key, UNKNOWN)
         return UNKNOWN
 
@@ -584,7 +570,7 @@ class FileInterpreter:
         result = True
         for target in node.comparisons:
             right = self.eval(target.comparator, frame)
-            outcome = _compare(type(target.operator).__name__, left, right)
+            outcome = compare(type(target.operator).__name__, left, right)
             if outcome is UNKNOWN:
                 return UNKNOWN
             result = result and outcome
@@ -611,7 +597,7 @@ class FileInterpreter:
         return ListValue(results) if isinstance(node, cst.ListComp) else tuple(results)
 
     def _comprehend(self, comp: cst.CompFor, elt, frame: Frame, env: dict, results: list) -> bool:
-        items = _as_sequence(self._iterable(self.eval(comp.iter, Frame(env=env, **_ctx(frame)))))
+        items = as_sequence(self._iterable(self.eval(comp.iter, Frame(env=env, **_ctx(frame)))))
         if items is None or len(items) > MAX_UNROLL:
             return False
         for item in items:
@@ -637,33 +623,8 @@ class FileInterpreter:
     def _binary(self, op: str, left, right, node, frame: Frame):
         if isinstance(left, Tensor) or isinstance(right, Tensor):
             return self._tensor_binary(op, left, right, node)
-        return _arith(op, left, right)
+        return arith(op, left, right)
 
-    def _tensor_binary(self, op: str, left, right, node):
-        if op in ("MatrixMultiply",):
-            return Tensor()
-        if not (isinstance(left, Tensor) and isinstance(right, Tensor)):
-            tensor = left if isinstance(left, Tensor) else right
-            return tensor.derived()
-        a, b = left.shape, right.shape
-        if a is None or b is None:
-            if a is None and b is None and left.lazy is not None and left.lazy is right.lazy:
-                return left.derived()
-            return Tensor(origin=left.origin)
-        width = max(len(a), len(b))
-        a = (1,) * (width - len(a)) + tuple(a)
-        b = (1,) * (width - len(b)) + tuple(b)
-        out = []
-        for axis, (x, y) in enumerate(zip(a, b)):
-            if _broadcast_conflict(x, y):
-                verb = {"Add": "add", "Subtract": "subtract", "Multiply": "multiply",
-                        "Divide": "divide"}.get(op, "combine")
-                self.report(node, "CNV106", op=verb, left=_shape_str(left.shape),
-                            right=_shape_str(right.shape),
-                            detail=f"axis {axis - width} is {_dim_str(x)} vs {_dim_str(y)}")
-                return Tensor(origin=left.origin)
-            out.append(_broadcast_dim(x, y))
-        return Tensor(tuple(out), left.origin)
 
     # ---- calls -------------------------------------------------------------------------------
 
@@ -678,7 +639,7 @@ class FileInterpreter:
             return self._call_qualified(callee.name, args, kwargs, complete, node, frame)
         if isinstance(callee, Module):
             return self._apply_module(callee, args, kwargs, node, frame)
-        if isinstance(callee, _TensorMethod):
+        if isinstance(callee, TensorMethod):
             return self._tensor_method(callee, args, kwargs, complete, node)
         if isinstance(callee, _ListMethod):
             return callee.call(args, complete)
@@ -698,7 +659,7 @@ class FileInterpreter:
                                        self_module=callee.bound_self, cls=owner,
                                        in_forward=frame.in_forward)
         if isinstance(callee, _Builtin):
-            return _call_builtin(callee.name, args, kwargs)
+            return call_builtin(callee.name, args, kwargs)
         return UNKNOWN
 
     def _arguments(self, node: cst.Call, frame: Frame):
@@ -706,7 +667,7 @@ class FileInterpreter:
         for arg in node.args:
             value = self.eval(arg.value, frame)
             if arg.star == "*":
-                seq = _as_sequence(self._iterable(value))
+                seq = as_sequence(self._iterable(value))
                 if seq is None:
                     complete = False
                 else:
@@ -753,7 +714,7 @@ class FileInterpreter:
         if name == "collections.OrderedDict":
             if not args:
                 return {}
-            pairs = _as_sequence(args[0]) if complete else None
+            pairs = as_sequence(args[0]) if complete else None
             if isinstance(args[0], dict):
                 return dict(args[0])
             if pairs is None or not all(isinstance(p, tuple) and len(p) == 2 for p in pairs):
@@ -762,23 +723,23 @@ class FileInterpreter:
         if name in ("torch.cat", "torch.stack"):
             return self._cat(name, args, kwargs, node) if complete else Tensor()
         if name == "torch.nn.Parameter":
-            return _Parameter(args[0] if args else kwargs.get("data", UNKNOWN))
-        if name in _TENSOR_FACTORIES:
-            return _factory_tensor(args, kwargs)
+            return Parameter(args[0] if args else kwargs.get("data", UNKNOWN))
+        if name in TENSOR_FACTORIES:
+            return factory_tensor(args, kwargs)
         kind = layers.lookup(name)
         if kind is None:
-            return _unknown_result(args)
+            return unknown_result(args)
         if name in layers.LAYERS:
             return self._construct(kind, args, kwargs, node) if complete else UNKNOWN
         return self._apply_function(kind, args, kwargs, complete, node, name)
 
     def _construct(self, kind, args, kwargs, node):
-        bound = kind.bind(list(map(_plain, args)), {k: _plain(v) for k, v in kwargs.items()})
+        bound = kind.bind(list(map(plain, args)), {k: plain(v) for k, v in kwargs.items()})
         if bound is None:
             return UNKNOWN
         layer = Layer(node=node, kind=kind, bound=bound)
         problems = kind.check(bound)
-        init_problems = [p for p in problems if _raised_at_construction(p)]
+        init_problems = [p for p in problems if raised_at_construction(p)]
         self._report_problems(init_problems, node, kind.name, "")
         return layer
 
@@ -789,7 +750,7 @@ class FileInterpreter:
         if kind_name == "Sequential" and len(args) == 1 and isinstance(args[0], dict):
             items = list(args[0].items())
         elif kind_name == "ModuleList":
-            seq = _as_sequence(args[0]) if args else []
+            seq = as_sequence(args[0]) if args else []
             if seq is None:
                 return UNKNOWN
             items = [(str(i), item) for i, item in enumerate(seq)]
@@ -807,210 +768,16 @@ class FileInterpreter:
 
     # ---- forward-time application --------------------------------------------------------------
 
-    def _apply_module(self, module: Module, args, kwargs, node, frame: Frame):
-        if isinstance(module, Container) and module.kind_name != "Sequential":
-            return UNKNOWN  # ModuleList/ModuleDict have no forward
-        row = self._open_row(module, node)
-        if isinstance(module, Layer):
-            result = self._apply_layer(module, args, kwargs, node)
-        elif isinstance(module, Container):
-            result = args[0] if len(args) == 1 and not kwargs else UNKNOWN
-            for _key, child in module.items:
-                if not isinstance(child, Module):
-                    result = _unknown_result([result])
-                    continue
-                result = self._apply_module(child, [result], {}, node, frame)
-        elif isinstance(module, UserModule):
-            forward = module.cls.method("forward") if module.cls else None
-            if forward is None:
-                result = _unknown_result(args)
-            else:
-                result = self._call_function(forward, [module] + list(args), dict(kwargs),
-                                             self_module=module,
-                                             cls=self._owner(module.cls, "forward"),
-                                             in_forward=True)
-        else:
-            result = UNKNOWN
-        if row is not None and isinstance(result, Tensor):
-            row.output = result.shape
-        return result
 
-    def _open_row(self, module: Module, node) -> Optional[Row]:
-        if self.rows is None:
-            return None
-        name = self.names.get(id(module))
-        if name is None:
-            return None
-        row = Row(module, module.node, name, module.type_name, params=self.param_count(module))
-        self.rows.append(row)
-        return row
 
-    def _apply_layer(self, layer: Layer, args, kwargs, node):
-        tensor = args[0] if args else kwargs.get("input", UNKNOWN)
-        name = self.names.get(id(layer), layer.kind.name)
-        if not isinstance(tensor, Tensor):
-            return Tensor(origin=name)
-        self._settle(tensor, layer.kind.name)
-        problems = [p for p in layer.kind.check(layer.bound) if not _raised_at_construction(p)]
-        self._report_problems(problems, node, name, tensor.origin)
-        if tensor.shape is None:
-            if tensor.lazy is not None and _elementwise(layer.kind, layer.bound, None):
-                return tensor.derived(origin=tensor.origin)
-            return Tensor(origin=name)
-        shape, problems = layer.kind.apply(layer.bound, tensor.shape)
-        self._report_problems(problems, node, name, tensor.origin)
-        if problems:
-            return Tensor(origin=name)
-        return Tensor(shape, origin=_origin_after(layer.kind, name, tensor.origin))
 
-    def _apply_function(self, kind, args, kwargs, complete, node, qualname: str):
-        if not complete or not args and "input" not in kwargs:
-            return _unknown_result(args)
-        tensor = args[0] if args else kwargs["input"]
-        if not isinstance(tensor, Tensor):
-            return _unknown_result(args)
-        display = _display_name(qualname)
-        bound = kind.bind([_plain(a) for a in args], {k: _plain(v) for k, v in kwargs.items()})
-        if bound is None:
-            return Tensor(origin=tensor.origin)
-        self._settle(tensor, kind.name)
-        problems = kind.check(bound)
-        self._report_problems(problems, node, display, tensor.origin)
-        if tensor.shape is None:
-            if tensor.lazy is not None and _elementwise(kind, bound, None):
-                return tensor.derived()
-            return Tensor(origin=tensor.origin)
-        shape, problems = kind.apply(bound, tensor.shape)
-        self._report_problems(problems, node, display, tensor.origin)
-        if problems:
-            return Tensor(origin=tensor.origin)
-        return Tensor(shape, origin=tensor.origin)
 
-    def _settle(self, tensor: Tensor, kind_name: str) -> None:
-        """Fix an input's rank from the first layer that needs it (see values.LazyInput)."""
-        lazy = tensor.lazy
-        if lazy is None or lazy.settled:
-            return
-        match = _RANKED.match(kind_name)
-        if match is None:
-            return
-        rank = int(match.group(2))
-        lazy.settled = True
-        if lazy.candidate is not None and len(lazy.candidate) == rank + 1:
-            lazy.shape = (sizes.BATCH,) + tuple(lazy.candidate)
-        else:
-            symbols = tuple(sizes.symbol(s + lazy.suffix) for s in SPATIAL_SYMBOLS[rank])
-            lazy.shape = (sizes.BATCH, None) + symbols
 
-    def _tensor_method(self, method: "_TensorMethod", args, kwargs, complete, node):
-        tensor, name = method.tensor, method.name
-        shape = tensor.shape
-        if name == "size":
-            if shape is None or not complete:
-                return UNKNOWN
-            if not args and not kwargs:
-                return tuple(shape)
-            index = args[0] if args else kwargs.get("dim", UNKNOWN)
-            return shape[index] if _is_int(index) and -len(shape) <= index < len(shape) else UNKNOWN
-        if name == "dim":
-            return len(shape) if shape is not None else UNKNOWN
-        if name in ("view", "reshape"):
-            return self._view(tensor, name, args, complete, node)
-        if name in _SHAPE_PRESERVING_METHODS:
-            return tensor.derived()
-        kind = layers.METHODS.get(name)
-        if kind is None or not complete:
-            return Tensor(origin=tensor.origin)
-        bound = kind.bind([_plain(tensor)] + [_plain(a) for a in args],
-                          {k: _plain(v) for k, v in kwargs.items()})
-        if bound is None or shape is None:
-            return Tensor(origin=tensor.origin)
-        out, problems = kind.apply(bound, shape)
-        self._report_problems(problems, node, f".{name}()", tensor.origin)
-        return Tensor(out if not problems else None, origin=tensor.origin)
 
-    def _view(self, tensor: Tensor, name: str, args, complete: bool, node):
-        if len(args) == 1 and isinstance(args[0], (tuple, list)):
-            args = list(args[0])
-        shape = tensor.shape
-        if not complete or shape is None or not args or not shape or shape[0] is not sizes.BATCH:
-            return Tensor(origin=tensor.origin)
-        per_sample = sizes.product(shape[1:])
-        first, rest = args[0], args[1:]
-        if first is sizes.BATCH:  # x.view(x.size(0), ...)
-            return Tensor(_view_rest(per_sample, rest), origin=tensor.origin)
-        if first == -1 and rest and all(_is_int(r) and r > 0 for r in rest):
-            wanted = 1
-            for r in rest:
-                wanted *= r
-            if _proven_unequal_size(per_sample, wanted):
-                call = f"{name}(-1, {', '.join(str(r) for r in rest)})"
-                self.report(node, "CNV104", call=call, got=_dim_str(per_sample),
-                            detail=_regroup_detail(per_sample, wanted))
-                return Tensor(origin=tensor.origin)
-            if sizes.proven_equal(per_sample, wanted) or per_sample == wanted:
-                return Tensor((sizes.BATCH,) + tuple(rest), origin=tensor.origin)
-        return Tensor(origin=tensor.origin)
 
-    def _cat(self, name: str, args, kwargs, node):
-        tensors = _as_sequence(args[0]) if args else _as_sequence(kwargs.get("tensors"))
-        dim = args[1] if len(args) > 1 else kwargs.get("dim", 0)
-        if tensors is None or not tensors or not all(isinstance(t, Tensor) for t in tensors):
-            return Tensor()
-        shapes = [t.shape for t in tensors]
-        if any(s is None for s in shapes) or not _is_int(dim):
-            return Tensor(origin="torch.cat")
-        rank = len(shapes[0])
-        if any(len(s) != rank for s in shapes) or not -rank <= dim < rank:
-            return Tensor(origin="torch.cat")
-        if name == "torch.stack":
-            return Tensor(origin="torch.stack")
-        axis = dim % rank
-        for other in range(rank):
-            if other == axis:
-                continue
-            column = [s[other] for s in shapes]
-            for later in column[1:]:
-                if _cat_conflict(column[0], later):
-                    self.report(node, "CNV107", dim=dim,
-                                shapes=" and ".join(_shape_str(s) for s in shapes),
-                                detail=f"axis {other} differs ({_dim_str(column[0])} vs "
-                                       f"{_dim_str(later)})")
-                    return Tensor(origin="torch.cat")
-        out = list(shapes[0])
-        total = [s[axis] for s in shapes]
-        out[axis] = sum(total) if all(_is_int(t) for t in total) else None
-        for other in range(rank):
-            if other != axis and any(s[other] != out[other] for s in shapes):
-                out[other] = None if not all(
-                    sizes.proven_equal(out[other], s[other]) for s in shapes) else out[other]
-        return Tensor(tuple(out), origin="torch.cat")
 
     # ---- parameter counts ------------------------------------------------------------------------
 
-    def param_count(self, module: Module, seen: Optional[set] = None) -> Optional[int]:
-        seen = set() if seen is None else seen
-        if id(module) in seen:
-            return 0
-        seen.add(id(module))
-        total = 0
-        if isinstance(module, Layer):
-            return module.kind.params(module.bound)
-        if isinstance(module, UserModule):
-            for value in module.attrs.values():
-                if isinstance(value, _Parameter):
-                    count = value.numel()
-                    if count is None:
-                        return None
-                    total += count
-        for _key, child in module.children():
-            count = self.param_count(child, seen)
-            if count is None:
-                return None
-            total += count
-        if isinstance(module, Container) and any(not isinstance(i, Module) for _, i in module.items):
-            return None
-        return total
 
 
 # ---- small value helpers ----------------------------------------------------------------------
@@ -1028,12 +795,6 @@ class _Builtin:
 
 
 @dataclass(eq=False)
-class _TensorMethod:
-    tensor: Tensor
-    name: str
-
-
-@dataclass(eq=False)
 class _ListMethod:
     target: ListValue
     name: str
@@ -1045,71 +806,23 @@ class _ListMethod:
             self.target.items = None
         elif self.name == "append" and len(args) == 1:
             self.target.items.append(args[0])
-        elif self.name == "extend" and len(args) == 1 and _as_sequence(args[0]) is not None:
-            self.target.items.extend(_as_sequence(args[0]))
+        elif self.name == "extend" and len(args) == 1 and as_sequence(args[0]) is not None:
+            self.target.items.extend(as_sequence(args[0]))
         else:
             self.target.items = None
         return None
 
 
-@dataclass(eq=False)
-class _Parameter:
-    data: Any
-
-    def numel(self) -> Optional[int]:
-        shape = self.data.shape if isinstance(self.data, Tensor) else None
-        if shape is None or not all(_is_int(d) for d in shape):
-            return None
-        count = 1
-        for d in shape:
-            count *= d
-        return count
 
 
-_TENSOR_FACTORIES = {"torch.zeros", "torch.ones", "torch.randn", "torch.rand", "torch.empty",
-                     "torch.Tensor", "torch.FloatTensor"}
 
 
-def _factory_tensor(args, kwargs) -> Tensor:
-    dims = args[0] if len(args) == 1 and isinstance(args[0], tuple) else tuple(args)
-    if all(_is_int(d) and d >= 0 for d in dims):
-        return Tensor(tuple(dims))
-    return Tensor()
 
 
-def _is_int(value) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
 
 
-def _hashable(value) -> bool:
-    try:
-        hash(value)
-    except TypeError:
-        return False
-    return True
 
 
-def _plain(value):
-    """What the layer catalogue sees: Python values, with lists as tuples, the rest UNKNOWN."""
-    if isinstance(value, ListValue):
-        return UNKNOWN if value.items is None else tuple(_plain(v) for v in value.items)
-    if isinstance(value, tuple):
-        return tuple(_plain(v) for v in value)
-    if isinstance(value, (int, float, str, type(None))):
-        return value
-    if isinstance(value, Tensor):
-        return value
-    return UNKNOWN
-
-
-def _as_sequence(value) -> Optional[list]:
-    if isinstance(value, ListValue):
-        return None if value.items is None else list(value.items)
-    if isinstance(value, (tuple, list)):
-        return list(value)
-    if isinstance(value, range):
-        return list(value) if len(value) <= MAX_UNROLL else None
-    return None
 
 
 def _ctx(frame: Frame) -> dict:
@@ -1170,6 +883,24 @@ def _assigned_names(node: cst.CSTNode) -> set:
     return names
 
 
+def _jumps(body: cst.CSTNode) -> bool:
+    """Does a loop body break or continue (which unrolling does not follow)?"""
+    found = []
+
+    class Finder(cst.CSTVisitor):
+        def visit_Break(self, node) -> None:
+            found.append(node)
+
+        def visit_Continue(self, node) -> None:
+            found.append(node)
+
+        def visit_FunctionDef(self, node) -> bool:
+            return False
+
+    body.visit(Finder())
+    return bool(found)
+
+
 def _target_names(target) -> set:
     if isinstance(target, cst.Name):
         return {target.value}
@@ -1224,229 +955,43 @@ def _join_dicts(dicts: list) -> dict:
     return {k: _join_all([d.get(k, UNKNOWN) for d in dicts]) for k in keys}
 
 
-def _unary(op: str, value):
-    if isinstance(value, Tensor):
-        return value.derived()
-    if op == "Not":
-        return UNKNOWN if value is UNKNOWN or isinstance(value, (Tensor,)) else not value
-    if not isinstance(value, (int, float)) or isinstance(value, bool) and op != "Minus":
-        return UNKNOWN
-    return {"Minus": lambda v: -v, "Plus": lambda v: +v, "BitInvert": lambda v: ~v}.get(
-        op, lambda v: UNKNOWN)(value)
 
 
-_ARITH: dict[str, Callable] = {
-    "Add": lambda a, b: a + b, "Subtract": lambda a, b: a - b, "Multiply": lambda a, b: a * b,
-    "Divide": lambda a, b: a / b, "FloorDivide": lambda a, b: a // b, "Modulo": lambda a, b: a % b,
-    "Power": lambda a, b: a ** b, "LeftShift": lambda a, b: a << b, "RightShift": lambda a, b: a >> b,
-    "BitOr": lambda a, b: a | b, "BitAnd": lambda a, b: a & b,
-}
-_BIG = 10 ** 12  # numbers past this are not layer sizes; treat them as unknown, cheaply
 
 
-def _arith(op: str, a, b):
-    if isinstance(a, ListValue) and isinstance(b, ListValue) and op == "Add":
-        if a.items is None or b.items is None:
-            return UNKNOWN
-        return ListValue(a.items + b.items)
-    if isinstance(a, tuple) and isinstance(b, tuple) and op == "Add":
-        return a + b
-    if isinstance(a, str) and isinstance(b, str) and op == "Add":
-        return a + b
-    numeric = (int, float)
-    if not isinstance(a, numeric) or not isinstance(b, numeric):
-        return UNKNOWN
-    if abs(a) > _BIG or abs(b) > _BIG or (op == "Power" and abs(b) > 64):
-        return UNKNOWN
-    try:
-        return _ARITH[op](a, b)
-    except (KeyError, ZeroDivisionError, OverflowError, ValueError, TypeError):
-        return UNKNOWN
 
 
-def _compare(op: str, a, b):
-    if op in ("Is", "IsNot"):
-        if a is UNKNOWN or b is UNKNOWN:
-            return UNKNOWN
-        if b is None or a is None:
-            same = a is b
-            return same if op == "Is" else not same
-        return UNKNOWN
-    if op in ("In", "NotIn"):
-        seq = _as_sequence(b)
-        if seq is None or a is UNKNOWN or any(v is UNKNOWN for v in seq):
-            return UNKNOWN
-        try:
-            found = a in seq
-        except TypeError:
-            return UNKNOWN
-        return found if op == "In" else not found
-    if isinstance(a, (sizes.Expr, sizes.Product)) or isinstance(b, (sizes.Expr, sizes.Product)):
-        if op in ("Equal", "NotEqual"):
-            if sizes.proven_equal(a, b):
-                return op == "Equal"
-            if sizes.proven_different(a, b):
-                return op == "NotEqual"
-        return UNKNOWN
-    plain = (int, float, str, type(None))
-    if not isinstance(a, plain) or not isinstance(b, plain):
-        return UNKNOWN
-    try:
-        return {
-            "Equal": a == b, "NotEqual": a != b,
-        }[op] if op in ("Equal", "NotEqual") else {
-            "LessThan": lambda: a < b, "LessThanEqual": lambda: a <= b,
-            "GreaterThan": lambda: a > b, "GreaterThanEqual": lambda: a >= b,
-        }[op]()
-    except (TypeError, KeyError):
-        return UNKNOWN
 
 
-_BUILTINS = {"range", "len", "int", "float", "max", "min", "abs", "round", "list", "tuple",
-             "sum", "enumerate", "zip", "isinstance", "bool", "str", "reversed", "sorted"}
 
 
-def _call_builtin(name: str, args, kwargs):
-    seqs = [_as_sequence(a) for a in args]
-    try:
-        if name == "range" and all(_is_int(a) for a in args) and args and not kwargs:
-            r = range(*args)
-            return r if len(r) <= MAX_UNROLL else UNKNOWN
-        if name == "len" and len(args) == 1:
-            if isinstance(args[0], Container):
-                return len(args[0].items)
-            return len(seqs[0]) if seqs[0] is not None else UNKNOWN
-        if name in ("int", "float", "abs", "round", "bool", "str") and len(args) == 1 \
-                and isinstance(args[0], (int, float, str)):
-            return {"int": int, "float": float, "abs": abs, "round": round, "bool": bool,
-                    "str": str}[name](args[0])
-        if name in ("max", "min", "sum") and args:
-            values = seqs[0] if len(args) == 1 else args
-            if values and all(isinstance(v, (int, float)) for v in values) and not kwargs:
-                return {"max": max, "min": min, "sum": sum}[name](values)
-        if name in ("list", "tuple", "reversed", "sorted") and len(args) == 1 and seqs[0] is not None:
-            items = seqs[0]
-            if name == "reversed":
-                items = items[::-1]
-            if name == "sorted":
-                items = sorted(items)
-            return ListValue(items) if name == "list" else tuple(items)
-        if name == "enumerate" and len(args) == 1 and seqs[0] is not None:
-            return tuple(enumerate(seqs[0]))
-        if name == "zip" and args and all(s is not None for s in seqs):
-            return tuple(zip(*seqs))
-    except (TypeError, ValueError, OverflowError):
-        return UNKNOWN
-    return UNKNOWN
 
 
-def _unknown_result(args):
-    """A call we do not know: a tensor of unknown shape if it was given a tensor."""
-    if any(isinstance(a, Tensor) for a in args):
-        return Tensor()
-    return UNKNOWN
 
 
-def _raised_at_construction(problem) -> bool:
-    return getattr(problem, "when", "init") == "init"
 
 
-def _elementwise(kind, bound, shape) -> bool:
-    """Does this layer keep its input's shape whatever it is (activations, dropout)?"""
-    return bool(getattr(kind, "elementwise", False))
 
 
-def _origin_after(kind, name: str, previous: str) -> str:
-    """Which layer the channel count of the output comes from, for messages."""
-    return previous if getattr(kind, "elementwise", False) else name
 
 
-def _display_name(qualname: str) -> str:
-    if qualname.startswith("torch.nn.functional."):
-        return "F." + qualname.rsplit(".", 1)[1]
-    return qualname
 
 
-def _dim_str(dim) -> str:
-    if dim is None:
-        return "?"
-    return str(sizes.describe(dim))
 
 
-def _shape_str(shape) -> str:
-    if shape is None:
-        return "(?)"
-    return "(" + ", ".join(_dim_str(d) for d in shape) + ")"
 
 
-def _broadcast_conflict(x, y) -> bool:
-    if x is None or y is None or x is sizes.BATCH or y is sizes.BATCH:
-        return False
-    if _is_int(x) and _is_int(y):
-        return x != y and x != 1 and y != 1
-    return sizes.proven_unbroadcastable(x, y)
 
 
-def _broadcast_dim(x, y):
-    if x == 1:
-        return y
-    if y == 1:
-        return x
-    if x is y or x == y or (x is not None and y is not None and sizes.proven_equal(x, y)):
-        return x
-    return None
 
 
-def _cat_conflict(x, y) -> bool:
-    if x is None or y is None or x is sizes.BATCH or y is sizes.BATCH:
-        return False
-    if _is_int(x) and _is_int(y):
-        return x != y
-    return sizes.proven_different(x, y)
 
 
-def _proven_unequal_size(per_sample, wanted: int) -> bool:
-    if per_sample is None:
-        return False
-    if _is_int(per_sample):
-        return per_sample != wanted
-    return sizes.can_be(per_sample, wanted) is False
 
 
-def _regroup_detail(per_sample, wanted: int) -> str:
-    if _is_int(per_sample):
-        return (f"; torch raises unless the batch holds a multiple of "
-                f"{wanted // _gcd(wanted, per_sample)} samples, and then mixes samples")
-    return " for any input size"
 
 
-def _gcd(a: int, b: int) -> int:
-    while b:
-        a, b = b, a % b
-    return a
 
 
-def _view_rest(per_sample, rest) -> Optional[tuple]:
-    """Shape of x.view(x.size(0), *rest): -1 takes what is left of the per-sample size."""
-    if not rest:
-        return None
-    known, holes = 1, 0
-    for r in rest:
-        if r == -1:
-            holes += 1
-        elif _is_int(r) and r > 0:
-            known *= r
-        else:
-            return None
-    if holes > 1:
-        return None
-    if holes == 0:
-        return (sizes.BATCH,) + tuple(rest) if per_sample == known else None
-    if known == 1:
-        return (sizes.BATCH,) + tuple(per_sample if r == -1 else r for r in rest)
-    if _is_int(per_sample) and per_sample % known == 0:
-        return (sizes.BATCH,) + tuple(per_sample // known if r == -1 else r for r in rest)
-    return None
 
 
-__all__ = ["FileInterpreter", "ClassInfo", "Row", "Report", "GiveUp", "copy"]

@@ -157,3 +157,16 @@ def named_modules(root: Module) -> dict[int, str]:
     walk(root, "")
     del names[id(root)]
     return names
+
+
+def plain(value):
+    """What the layer catalogue sees: Python values, with lists as tuples, the rest UNKNOWN."""
+    if isinstance(value, ListValue):
+        return UNKNOWN if value.items is None else tuple(plain(v) for v in value.items)
+    if isinstance(value, tuple):
+        return tuple(plain(v) for v in value)
+    if isinstance(value, (int, float, str, type(None))):
+        return value
+    if isinstance(value, Tensor):
+        return value
+    return UNKNOWN

@@ -1,0 +1,415 @@
+"""Moving shapes through forward(): modules, torch functions, tensor methods and operators.
+
+A mixin of the interpreter (``interpret.FileInterpreter``): it needs the interpreter's reports,
+module names and function calls, and adds what happens to a tensor at each call.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any, Optional
+
+from conv_lint import layers, sizes
+from conv_lint.pyvalues import as_sequence, is_int
+from conv_lint.values import UNKNOWN, Container, Layer, Module, Tensor, UserModule, plain
+
+SPATIAL_SYMBOLS = {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}
+# Layers whose rank tells the rank of an input that has none configured (not BatchNorm1d: 2D or 3D).
+_RANKED = re.compile(r"^(Conv|ConvTranspose|MaxPool|AvgPool|Adaptive\w+Pool|LPPool|BatchNorm[23]|"
+                     r"InstanceNorm[23]|max_pool|avg_pool|adaptive_\w+pool|lp_pool)\D*(\d)d$")
+_SHAPE_PRESERVING_METHODS = {
+    "contiguous", "clone", "detach", "float", "double", "half", "bfloat16", "to", "cuda", "cpu",
+    "type_as", "requires_grad_", "abs", "exp", "log", "neg", "sqrt", "clamp", "clamp_", "relu_",
+    "sigmoid_", "tanh_", "mul_", "add_", "div_", "sub_", "masked_fill", "pow",
+}
+
+
+@dataclass
+class Row:
+    """One line of `conv-lint explain`: a module call in forward, in execution order."""
+
+    module: Module
+    node: Any  # the module's constructor call, for its line
+    name: str
+    type: str
+    output: Optional[tuple] = None
+    params: Optional[int] = None
+
+
+@dataclass(eq=False)
+class TensorMethod:
+    """``x.view`` before it is called."""
+
+    tensor: Tensor
+    name: str
+
+
+class ShapeFlow:
+    """What forward() does to tensors; mixed into the interpreter."""
+
+    def _tensor_binary(self, op: str, left, right, node):
+        if op in ("MatrixMultiply",):
+            return Tensor()
+        if not (isinstance(left, Tensor) and isinstance(right, Tensor)):
+            tensor = left if isinstance(left, Tensor) else right
+            return tensor.derived()
+        a, b = left.shape, right.shape
+        if a is None or b is None:
+            if a is None and b is None and left.lazy is not None and left.lazy is right.lazy:
+                return left.derived()
+            return Tensor(origin=left.origin)
+        width = max(len(a), len(b))
+        a = (1,) * (width - len(a)) + tuple(a)
+        b = (1,) * (width - len(b)) + tuple(b)
+        out = []
+        for axis, (x, y) in enumerate(zip(a, b)):
+            if _broadcast_conflict(x, y):
+                verb = {"Add": "add", "Subtract": "subtract", "Multiply": "multiply",
+                        "Divide": "divide"}.get(op, "combine")
+                self.report(node, "CNV106", op=verb, left=shape_str(left.shape),
+                            right=shape_str(right.shape),
+                            detail=f"axis {axis - width} is {dim_str(x)} vs {dim_str(y)}")
+                return Tensor(origin=left.origin)
+            out.append(_broadcast_dim(x, y))
+        return Tensor(tuple(out), left.origin)
+
+    def _apply_module(self, module: Module, args, kwargs, node, frame):
+        if isinstance(module, Container) and module.kind_name != "Sequential":
+            return UNKNOWN  # ModuleList/ModuleDict have no forward
+        row = self._open_row(module, node)
+        if isinstance(module, Layer):
+            result = self._apply_layer(module, args, kwargs, node)
+        elif isinstance(module, Container):
+            result = args[0] if len(args) == 1 and not kwargs else UNKNOWN
+            for _key, child in module.items:
+                if not isinstance(child, Module):
+                    result = unknown_result([result])
+                    continue
+                result = self._apply_module(child, [result], {}, node, frame)
+        elif isinstance(module, UserModule):
+            forward = module.cls.method("forward") if module.cls else None
+            if forward is None:
+                result = unknown_result(args)
+            else:
+                result = self._call_function(forward, [module] + list(args), dict(kwargs),
+                                             self_module=module,
+                                             cls=self._owner(module.cls, "forward"),
+                                             in_forward=True)
+        else:
+            result = UNKNOWN
+        if row is not None and isinstance(result, Tensor):
+            row.output = result.shape
+        return result
+
+    def _open_row(self, module: Module, node) -> Optional[Row]:
+        if self.rows is None:
+            return None
+        name = self.names.get(id(module))
+        if name is None:
+            return None
+        row = Row(module, module.node, name, module.type_name, params=self.param_count(module))
+        self.rows.append(row)
+        return row
+
+    def _apply_layer(self, layer: Layer, args, kwargs, node):
+        tensor = args[0] if args else kwargs.get("input", UNKNOWN)
+        name = self.names.get(id(layer), layer.kind.name)
+        if not isinstance(tensor, Tensor):
+            return Tensor(origin=name)
+        self._settle(tensor, layer.kind.name)
+        problems = [p for p in layer.kind.check(layer.bound) if not raised_at_construction(p)]
+        self._report_problems(problems, node, name, tensor.origin)
+        if tensor.shape is None:
+            if tensor.lazy is not None and _elementwise(layer.kind, layer.bound, None):
+                return tensor.derived(origin=tensor.origin)
+            return Tensor(origin=name)
+        shape, problems = layer.kind.apply(layer.bound, tensor.shape)
+        self._report_problems(problems, node, name, tensor.origin)
+        if problems:
+            return Tensor(origin=name)
+        return Tensor(shape, origin=_origin_after(layer.kind, name, tensor.origin))
+
+    def _apply_function(self, kind, args, kwargs, complete, node, qualname: str):
+        if not complete or not args and "input" not in kwargs:
+            return unknown_result(args)
+        tensor = args[0] if args else kwargs["input"]
+        if not isinstance(tensor, Tensor):
+            return unknown_result(args)
+        display = display_name(qualname)
+        bound = kind.bind([plain(a) for a in args], {k: plain(v) for k, v in kwargs.items()})
+        if bound is None:
+            return Tensor(origin=tensor.origin)
+        self._settle(tensor, kind.name)
+        problems = kind.check(bound)
+        self._report_problems(problems, node, display, tensor.origin)
+        if tensor.shape is None:
+            if tensor.lazy is not None and _elementwise(kind, bound, None):
+                return tensor.derived()
+            return Tensor(origin=tensor.origin)
+        shape, problems = kind.apply(bound, tensor.shape)
+        self._report_problems(problems, node, display, tensor.origin)
+        if problems:
+            return Tensor(origin=tensor.origin)
+        return Tensor(shape, origin=tensor.origin)
+
+    def _settle(self, tensor: Tensor, kind_name: str) -> None:
+        """Fix an input's rank from the first layer that needs it (see values.LazyInput)."""
+        lazy = tensor.lazy
+        if lazy is None or lazy.settled:
+            return
+        match = _RANKED.match(kind_name)
+        if match is None:
+            return
+        rank = int(match.group(2))
+        lazy.settled = True
+        if lazy.candidate is not None and len(lazy.candidate) == rank + 1:
+            lazy.shape = (sizes.BATCH,) + tuple(lazy.candidate)
+        else:
+            symbols = tuple(sizes.symbol(s + lazy.suffix) for s in SPATIAL_SYMBOLS[rank])
+            lazy.shape = (sizes.BATCH, None) + symbols
+
+    def _tensor_method(self, method: TensorMethod, args, kwargs, complete, node):
+        tensor, name = method.tensor, method.name
+        shape = tensor.shape
+        if name == "size":
+            if shape is None or not complete:
+                return UNKNOWN
+            if not args and not kwargs:
+                return tuple(shape)
+            index = args[0] if args else kwargs.get("dim", UNKNOWN)
+            return shape[index] if is_int(index) and -len(shape) <= index < len(shape) else UNKNOWN
+        if name == "dim":
+            return len(shape) if shape is not None else UNKNOWN
+        if name in ("view", "reshape"):
+            return self._view(tensor, name, args, complete, node)
+        if name in _SHAPE_PRESERVING_METHODS:
+            return tensor.derived()
+        kind = layers.METHODS.get(name)
+        if kind is None or not complete:
+            return Tensor(origin=tensor.origin)
+        bound = kind.bind([plain(tensor)] + [plain(a) for a in args],
+                          {k: plain(v) for k, v in kwargs.items()})
+        if bound is None or shape is None:
+            return Tensor(origin=tensor.origin)
+        out, problems = kind.apply(bound, shape)
+        self._report_problems(problems, node, f".{name}()", tensor.origin)
+        return Tensor(out if not problems else None, origin=tensor.origin)
+
+    def _view(self, tensor: Tensor, name: str, args, complete: bool, node):
+        if len(args) == 1 and isinstance(args[0], (tuple, list)):
+            args = list(args[0])
+        shape = tensor.shape
+        if not complete or shape is None or not args or not shape or shape[0] is not sizes.BATCH:
+            return Tensor(origin=tensor.origin)
+        per_sample = sizes.product(shape[1:])
+        first, rest = args[0], args[1:]
+        if first is sizes.BATCH:  # x.view(x.size(0), ...)
+            return Tensor(_view_rest(per_sample, rest), origin=tensor.origin)
+        if first == -1 and rest and all(is_int(r) and r > 0 for r in rest):
+            wanted = 1
+            for r in rest:
+                wanted *= r
+            if _proven_unequal_size(per_sample, wanted):
+                call = f"{name}(-1, {', '.join(str(r) for r in rest)})"
+                self.report(node, "CNV104", call=call, got=dim_str(per_sample),
+                            detail=_regroup_detail(per_sample, wanted))
+                return Tensor(origin=tensor.origin)
+            if sizes.proven_equal(per_sample, wanted) or per_sample == wanted:
+                return Tensor((sizes.BATCH,) + tuple(rest), origin=tensor.origin)
+        return Tensor(origin=tensor.origin)
+
+    def _cat(self, name: str, args, kwargs, node):
+        tensors = as_sequence(args[0]) if args else as_sequence(kwargs.get("tensors"))
+        dim = args[1] if len(args) > 1 else kwargs.get("dim", 0)
+        if tensors is None or not tensors or not all(isinstance(t, Tensor) for t in tensors):
+            return Tensor()
+        shapes = [t.shape for t in tensors]
+        if any(s is None for s in shapes) or not is_int(dim):
+            return Tensor(origin="torch.cat")
+        rank = len(shapes[0])
+        if any(len(s) != rank for s in shapes) or not -rank <= dim < rank:
+            return Tensor(origin="torch.cat")
+        if name == "torch.stack":
+            return Tensor(origin="torch.stack")
+        axis = dim % rank
+        for other in range(rank):
+            if other == axis:
+                continue
+            column = [s[other] for s in shapes]
+            for later in column[1:]:
+                if _cat_conflict(column[0], later):
+                    self.report(node, "CNV107", dim=dim,
+                                shapes=" and ".join(shape_str(s) for s in shapes),
+                                detail=f"axis {other} differs ({dim_str(column[0])} vs "
+                                       f"{dim_str(later)})")
+                    return Tensor(origin="torch.cat")
+        out = list(shapes[0])
+        total = [s[axis] for s in shapes]
+        out[axis] = sum(total) if all(is_int(t) for t in total) else None
+        for other in range(rank):
+            if other != axis and any(s[other] != out[other] for s in shapes):
+                out[other] = None if not all(
+                    sizes.proven_equal(out[other], s[other]) for s in shapes) else out[other]
+        return Tensor(tuple(out), origin="torch.cat")
+
+    def param_count(self, module: Module, seen: Optional[set] = None) -> Optional[int]:
+        seen = set() if seen is None else seen
+        if id(module) in seen:
+            return 0
+        seen.add(id(module))
+        total = 0
+        if isinstance(module, Layer):
+            return module.kind.params(module.bound)
+        if isinstance(module, UserModule):
+            for value in module.attrs.values():
+                if isinstance(value, Parameter):
+                    count = value.numel()
+                    if count is None:
+                        return None
+                    total += count
+        for _key, child in module.children():
+            count = self.param_count(child, seen)
+            if count is None:
+                return None
+            total += count
+        if isinstance(module, Container) and any(not isinstance(i, Module) for _, i in module.items):
+            return None
+        return total
+
+
+# ---- helpers ----
+
+@dataclass(eq=False)
+class Parameter:
+    data: Any
+
+    def numel(self) -> Optional[int]:
+        shape = self.data.shape if isinstance(self.data, Tensor) else None
+        if shape is None or not all(is_int(d) for d in shape):
+            return None
+        count = 1
+        for d in shape:
+            count *= d
+        return count
+
+
+TENSOR_FACTORIES = {"torch.zeros", "torch.ones", "torch.randn", "torch.rand", "torch.empty",
+                     "torch.Tensor", "torch.FloatTensor"}
+
+
+def factory_tensor(args, kwargs) -> Tensor:
+    dims = args[0] if len(args) == 1 and isinstance(args[0], tuple) else tuple(args)
+    if all(is_int(d) and d >= 0 for d in dims):
+        return Tensor(tuple(dims))
+    return Tensor()
+
+
+def unknown_result(args):
+    """A call we do not know: a tensor of unknown shape if it was given a tensor."""
+    if any(isinstance(a, Tensor) for a in args):
+        return Tensor()
+    return UNKNOWN
+
+
+def raised_at_construction(problem) -> bool:
+    return getattr(problem, "when", "init") == "init"
+
+
+def _elementwise(kind, bound, shape) -> bool:
+    """Does this layer keep its input's shape whatever it is (activations, dropout)?"""
+    return bool(getattr(kind, "elementwise", False))
+
+
+def _origin_after(kind, name: str, previous: str) -> str:
+    """Which layer the channel count of the output comes from, for messages."""
+    return previous if getattr(kind, "elementwise", False) else name
+
+
+def display_name(qualname: str) -> str:
+    if qualname.startswith("torch.nn.functional."):
+        return "F." + qualname.rsplit(".", 1)[1]
+    return qualname
+
+
+def dim_str(dim) -> str:
+    if dim is None:
+        return "?"
+    return str(sizes.describe(dim))
+
+
+def shape_str(shape) -> str:
+    if shape is None:
+        return "(?)"
+    return "(" + ", ".join(dim_str(d) for d in shape) + ")"
+
+
+def _broadcast_conflict(x, y) -> bool:
+    if x is None or y is None or x is sizes.BATCH or y is sizes.BATCH:
+        return False
+    if is_int(x) and is_int(y):
+        return x != y and x != 1 and y != 1
+    return sizes.proven_unbroadcastable(x, y)
+
+
+def _broadcast_dim(x, y):
+    if x == 1:
+        return y
+    if y == 1:
+        return x
+    if x is y or x == y or (x is not None and y is not None and sizes.proven_equal(x, y)):
+        return x
+    return None
+
+
+def _cat_conflict(x, y) -> bool:
+    if x is None or y is None or x is sizes.BATCH or y is sizes.BATCH:
+        return False
+    if is_int(x) and is_int(y):
+        return x != y
+    return sizes.proven_different(x, y)
+
+
+def _proven_unequal_size(per_sample, wanted: int) -> bool:
+    if per_sample is None:
+        return False
+    if is_int(per_sample):
+        return per_sample != wanted
+    return sizes.can_be(per_sample, wanted) is False
+
+
+def _regroup_detail(per_sample, wanted: int) -> str:
+    if is_int(per_sample):
+        return (f"; torch raises unless the batch holds a multiple of "
+                f"{wanted // _gcd(wanted, per_sample)} samples, and then mixes samples")
+    return " for any input size"
+
+
+def _gcd(a: int, b: int) -> int:
+    while b:
+        a, b = b, a % b
+    return a
+
+
+def _view_rest(per_sample, rest) -> Optional[tuple]:
+    """Shape of x.view(x.size(0), *rest): -1 takes what is left of the per-sample size."""
+    if not rest:
+        return None
+    known, holes = 1, 0
+    for r in rest:
+        if r == -1:
+            holes += 1
+        elif is_int(r) and r > 0:
+            known *= r
+        else:
+            return None
+    if holes > 1:
+        return None
+    if holes == 0:
+        return (sizes.BATCH,) + tuple(rest) if per_sample == known else None
+    if known == 1:
+        return (sizes.BATCH,) + tuple(per_sample if r == -1 else r for r in rest)
+    if is_int(per_sample) and per_sample % known == 0:
+        return (sizes.BATCH,) + tuple(per_sample // known if r == -1 else r for r in rest)
+    return None
+

@@ -1,0 +1,155 @@
+"""Python-level values the interpreter evaluates: arithmetic, comparisons, a few builtins.
+
+Every operation answers UNKNOWN rather than guess, and refuses work that could blow up
+(huge powers, long ranges).
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Optional
+
+from conv_lint import sizes
+from conv_lint.values import UNKNOWN, Container, ListValue, Tensor
+
+MAX_UNROLL = 256  # longest loop or sequence the interpreter unrolls
+
+
+def is_int(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def hashable(value) -> bool:
+    try:
+        hash(value)
+    except TypeError:
+        return False
+    return True
+
+
+def as_sequence(value) -> Optional[list]:
+    if isinstance(value, ListValue):
+        return None if value.items is None else list(value.items)
+    if isinstance(value, (tuple, list)):
+        return list(value)
+    if isinstance(value, range):
+        return list(value) if len(value) <= MAX_UNROLL else None
+    return None
+
+
+def unary(op: str, value):
+    if isinstance(value, Tensor):
+        return value.derived()
+    if op == "Not":
+        return UNKNOWN if value is UNKNOWN or isinstance(value, (Tensor,)) else not value
+    if not isinstance(value, (int, float)) or isinstance(value, bool) and op != "Minus":
+        return UNKNOWN
+    return {"Minus": lambda v: -v, "Plus": lambda v: +v, "BitInvert": lambda v: ~v}.get(
+        op, lambda v: UNKNOWN)(value)
+
+
+_ARITH: dict[str, Callable] = {
+    "Add": lambda a, b: a + b, "Subtract": lambda a, b: a - b, "Multiply": lambda a, b: a * b,
+    "Divide": lambda a, b: a / b, "FloorDivide": lambda a, b: a // b, "Modulo": lambda a, b: a % b,
+    "Power": lambda a, b: a ** b, "LeftShift": lambda a, b: a << b, "RightShift": lambda a, b: a >> b,
+    "BitOr": lambda a, b: a | b, "BitAnd": lambda a, b: a & b,
+}
+
+
+_BIG = 10 ** 12  # numbers past this are not layer sizes; treat them as unknown, cheaply
+
+
+def arith(op: str, a, b):
+    if isinstance(a, ListValue) and isinstance(b, ListValue) and op == "Add":
+        if a.items is None or b.items is None:
+            return UNKNOWN
+        return ListValue(a.items + b.items)
+    if isinstance(a, tuple) and isinstance(b, tuple) and op == "Add":
+        return a + b
+    if isinstance(a, str) and isinstance(b, str) and op == "Add":
+        return a + b
+    numeric = (int, float)
+    if not isinstance(a, numeric) or not isinstance(b, numeric):
+        return UNKNOWN
+    if abs(a) > _BIG or abs(b) > _BIG or (op == "Power" and abs(b) > 64):
+        return UNKNOWN
+    try:
+        return _ARITH[op](a, b)
+    except (KeyError, ZeroDivisionError, OverflowError, ValueError, TypeError):
+        return UNKNOWN
+
+
+def compare(op: str, a, b):
+    if op in ("Is", "IsNot"):
+        if a is UNKNOWN or b is UNKNOWN:
+            return UNKNOWN
+        if b is None or a is None:
+            same = a is b
+            return same if op == "Is" else not same
+        return UNKNOWN
+    if op in ("In", "NotIn"):
+        seq = as_sequence(b)
+        if seq is None or a is UNKNOWN or any(v is UNKNOWN for v in seq):
+            return UNKNOWN
+        try:
+            found = a in seq
+        except TypeError:
+            return UNKNOWN
+        return found if op == "In" else not found
+    if isinstance(a, (sizes.Expr, sizes.Product)) or isinstance(b, (sizes.Expr, sizes.Product)):
+        if op in ("Equal", "NotEqual"):
+            if sizes.proven_equal(a, b):
+                return op == "Equal"
+            if sizes.proven_different(a, b):
+                return op == "NotEqual"
+        return UNKNOWN
+    plain = (int, float, str, type(None))
+    if not isinstance(a, plain) or not isinstance(b, plain):
+        return UNKNOWN
+    try:
+        return {
+            "Equal": a == b, "NotEqual": a != b,
+        }[op] if op in ("Equal", "NotEqual") else {
+            "LessThan": lambda: a < b, "LessThanEqual": lambda: a <= b,
+            "GreaterThan": lambda: a > b, "GreaterThanEqual": lambda: a >= b,
+        }[op]()
+    except (TypeError, KeyError):
+        return UNKNOWN
+
+
+BUILTINS = {"range", "len", "int", "float", "max", "min", "abs", "round", "list", "tuple",
+             "sum", "enumerate", "zip", "isinstance", "bool", "str", "reversed", "sorted"}
+
+
+def call_builtin(name: str, args, kwargs):
+    seqs = [as_sequence(a) for a in args]
+    try:
+        if name == "range" and all(is_int(a) for a in args) and args and not kwargs:
+            r = range(*args)
+            return r if len(r) <= MAX_UNROLL else UNKNOWN
+        if name == "len" and len(args) == 1:
+            if isinstance(args[0], Container):
+                return len(args[0].items)
+            return len(seqs[0]) if seqs[0] is not None else UNKNOWN
+        if name in ("int", "float", "abs", "round", "bool", "str") and len(args) == 1 \
+                and isinstance(args[0], (int, float, str)):
+            return {"int": int, "float": float, "abs": abs, "round": round, "bool": bool,
+                    "str": str}[name](args[0])
+        if name in ("max", "min", "sum") and args:
+            values = seqs[0] if len(args) == 1 else args
+            if values and all(isinstance(v, (int, float)) for v in values) and not kwargs:
+                return {"max": max, "min": min, "sum": sum}[name](values)
+        if name in ("list", "tuple", "reversed", "sorted") and len(args) == 1 and seqs[0] is not None:
+            items = seqs[0]
+            if name == "reversed":
+                items = items[::-1]
+            if name == "sorted":
+                items = sorted(items)
+            return ListValue(items) if name == "list" else tuple(items)
+        if name == "enumerate" and len(args) == 1 and seqs[0] is not None:
+            return tuple(enumerate(seqs[0]))
+        if name == "zip" and args and all(s is not None for s in seqs):
+            return tuple(zip(*seqs))
+    except (TypeError, ValueError, OverflowError):
+        return UNKNOWN
+    return UNKNOWN
+

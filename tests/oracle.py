@@ -1,0 +1,267 @@
+"""Torch as the oracle: read a fixture's annotations, run its models, explain torch's errors.
+
+A fixture is a model file with three kinds of comments:
+- ``# conv-lint: input-shape=3,32,32`` (read by the linter) or ``# oracle: input-shape=3,32,32``
+  (read only by these tests) on the line(s) right above a root class;
+- ``# expect: CNV101, CNV105`` at the end of a line the linter must report on;
+- ``# oracle: dynamic`` on a class line whose forward a static checker cannot follow.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+import traceback
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional
+
+import torch
+
+FIXTURES_DIR = Path(__file__).resolve().parent.parent / "fixtures"
+BATCH = 2  # a batch of 2 makes view(-1, K) regrouping visible as a batch size other than 2
+
+_EXPECT = re.compile(r"#\s*expect:\s*(CNV\d{3}(?:\s*,\s*CNV\d{3})*)\s*$")
+_ROOT = re.compile(r"#\s*(conv-lint|oracle):\s*input-shape\s*=\s*(\d+(?:\s*,\s*\d+)*)\s*$")
+_CLASS = re.compile(r"^class\s+(\w+)\s*[(:]")
+_DYNAMIC = re.compile(r"#\s*oracle:\s*dynamic\b")
+
+
+@dataclass(frozen=True)
+class Root:
+    cls: str
+    shape: tuple[int, ...]  # per sample, batch left out
+    is_directive: bool  # True: `# conv-lint:` (the linter sees it); False: `# oracle:` only
+    line: int  # the class line
+
+
+def fixture_paths() -> list[Path]:
+    return sorted(FIXTURES_DIR.glob("*.py"))
+
+
+def parse_expectations(path: Path) -> dict[int, set[str]]:
+    """{1-based line: codes} from the `# expect:` comments of ``path``."""
+    found: dict[int, set[str]] = {}
+    for number, text in enumerate(Path(path).read_text().splitlines(), start=1):
+        match = _EXPECT.search(text)
+        if match:
+            found[number] = {code.strip() for code in match.group(1).split(",")}
+    return found
+
+
+def find_root_classes(path: Path) -> list[Root]:
+    """Every class preceded by an input-shape comment (other comment lines may sit between)."""
+    lines = Path(path).read_text().splitlines()
+    roots = []
+    for index, text in enumerate(lines):
+        match = _CLASS.match(text)
+        if not match:
+            continue
+        above = index - 1
+        while above >= 0 and lines[above].lstrip().startswith(("#", "@")):
+            directive = _ROOT.search(lines[above])
+            if directive:
+                shape = tuple(int(part) for part in directive.group(2).split(","))
+                is_directive = directive.group(1) == "conv-lint"
+                roots.append(Root(match.group(1), shape, is_directive, index + 1))
+                break
+            above -= 1
+    return roots
+
+
+def find_roots(path: Path) -> list[tuple[str, tuple[int, ...], bool]]:
+    """[(class_name, per-sample shape, is_directive)] for every root class of ``path``."""
+    return [(root.cls, root.shape, root.is_directive) for root in find_root_classes(path)]
+
+
+def dynamic_classes(path: Path) -> set[str]:
+    """Names of the classes whose class line carries `# oracle: dynamic`."""
+    names = set()
+    for text in Path(path).read_text().splitlines():
+        match = _CLASS.match(text)
+        if match and _DYNAMIC.search(text):
+            names.add(match.group(1))
+    return names
+
+
+def load_fixture(path: Path):
+    """Import a fixture from its path under a private module name."""
+    path = Path(path).resolve()
+    spec = importlib.util.spec_from_file_location(f"_fixture_{path.stem}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+# --- what torch's error messages mean, in conv-lint's codes --------------------------------
+# First match wins. Messages are those of torch 2.13 on CPU (see /work/shared/FACTS.md).
+TORCH_ERRORS: tuple[tuple[str, frozenset], ...] = tuple(
+    (pattern, frozenset(codes.split()))
+    for pattern, codes in (
+        # a batched tensor fed to a layer of one rank more: torch takes it as unbatched
+        (r"expected input\[1, \d+", "CNV111"),
+        (r"to have \d+ channels, but got \d+ channels", "CNV101"),
+        (r"running_mean should contain \d+ elements", "CNV102"),
+        (r"Expected weight to be a vector of size equal to the number of channels", "CNV102"),
+        (r"Expected number of channels in input to be divisible by num_groups", "CNV102 CNV109"),
+        (r"Given normalized_shape=", "CNV102"),
+        (r"expected input's size at dim=1 to match num_features", "CNV102"),
+        (r"mat1 and mat2 shapes cannot be multiplied", "CNV103"),
+        (r"shape '\[.*\]' is invalid for input of size", "CNV104"),
+        (r"Kernel size can't be greater than actual input size", "CNV105"),
+        (r"Output size is too small", "CNV105"),
+        (r"Invalid computed output size", "CNV105"),
+        (r"Input and output sizes should be greater than 0", "CNV105"),
+        (r"could not construct a memory descriptor", "CNV105"),  # ConvTranspose output < 1
+        (r"The size of tensor a \(\d+\) must match the size of tensor b", "CNV106"),
+        (r"Sizes of tensors must match except in dimension", "CNV107"),
+        (r"padding='same' is not supported for strided convolutions", "CNV108"),
+        (r"must be divisible by groups", "CNV109"),
+        (r"must be divisible by num_groups", "CNV109"),
+        (r"Invalid padding string", "CNV110"),
+        (r"non-positive (stride|dilation) is not supported", "CNV110"),
+        (r"output padding must be smaller than either stride or dilation", "CNV110"),
+        (r"pad should be at most half of effective kernel size", "CNV110"),
+        (r"stride should not be zero", "CNV110"),
+        (r"kernel size should be greater than zero", "CNV110"),
+        (r"Trying to create tensor with negative dimension", "CNV110"),
+        (r"could not create a primitive descriptor for the (de)?convolution", "CNV110"),  # k=0
+        (r"Expected \d+D \(unbatched\) or \d+D \(batched\) input", "CNV111"),
+        (r"expected \d+D (or \d+D )?input \(got \d+D input\)", "CNV111"),
+        (r"tensor expected for input", "CNV111"),
+        (r"Input dimension should be at least", "CNV111"),
+        (r"Only 3D, 4D and 5D input Tensors supported", "CNV111"),
+        (r"Dimension out of range", "CNV111"),
+    )
+)
+
+
+def codes_for_error(error: BaseException) -> frozenset:
+    """The conv-lint codes a torch error message stands for; empty if not recognised."""
+    text = str(error)
+    for pattern, codes in TORCH_ERRORS:
+        if re.search(pattern, text):
+            return codes
+    return frozenset()
+
+
+def is_map_too_small(error: BaseException) -> bool:
+    return codes_for_error(error) == {"CNV105"}
+
+
+# --- running a root under torch ----------------------------------------------------------------
+@dataclass
+class Outcome:
+    stage: str  # "construct", "forward" or "ok"
+    error: Optional[BaseException] = None
+    line: Optional[int] = None  # deepest traceback line inside the fixture file
+    batch: Optional[int] = None  # batch size of the output, when it ran
+
+    def describe(self) -> str:
+        if self.error is None:
+            return f"ran, output batch {self.batch}"
+        first = str(self.error).splitlines()[0] if str(self.error) else ""
+        return (f"{type(self.error).__name__} at {self.stage}, line {self.line}: "
+                f"{first[:160]}")
+
+
+def deepest_line_in(error: BaseException, path: Path) -> Optional[int]:
+    """The line of the innermost traceback frame that lies in ``path``."""
+    target = str(Path(path).resolve())
+    line = None
+    for frame in traceback.extract_tb(error.__traceback__):
+        if str(Path(frame.filename).resolve()) == target:
+            line = frame.lineno
+    return line
+
+
+def zeros_for(shape: tuple[int, ...]) -> torch.Tensor:
+    return torch.zeros(BATCH, *shape)
+
+
+def build(module, cls: str) -> torch.nn.Module:
+    return getattr(module, cls)()
+
+
+def run_model(model: torch.nn.Module, shape: tuple[int, ...], path: Path) -> Outcome:
+    try:
+        with torch.no_grad():
+            out = model(zeros_for(shape))
+    except Exception as error:  # torch raises RuntimeError, ValueError, IndexError, ...
+        return Outcome("forward", error, deepest_line_in(error, path))
+    batch = out.shape[0] if isinstance(out, torch.Tensor) and out.dim() > 0 else None
+    return Outcome("ok", batch=batch)
+
+
+def run_root(module, root: Root, path: Path) -> Outcome:
+    """Construct ``root`` with no arguments and run it on zeros of its shape."""
+    try:
+        model = build(module, root.cls)
+    except Exception as error:
+        return Outcome("construct", error, deepest_line_in(error, path))
+    return run_model(model, root.shape, path)
+
+
+def sweep_shapes(shape: tuple[int, ...]) -> list[tuple[int, ...]]:
+    """Input shapes with every spatial axis set to one size, for "every input size" claims."""
+    channels, spatial = shape[0], len(shape) - 1
+    # every size over a few periods of the strides, then sparser up to a large size
+    sizes = {1: [*range(16, 64), *range(64, 257, 11)],
+             2: [*range(16, 41), *range(41, 97, 7)],
+             3: [*range(8, 20), *range(20, 41, 5)]}[spatial]
+    return [(channels,) + (size,) * spatial for size in sizes]
+
+
+# --- recording what torch computes, layer by layer -------------------------------------------
+@dataclass(frozen=True)
+class Call:
+    name: str  # as named_modules() gives it
+    type: str
+    shape: Optional[tuple[int, ...]]  # per sample; None when the output is not a tensor
+    occurrence: int  # 0 for the first call of this module, 1 for the second, ...
+    params: int
+
+
+def trace_calls(model: torch.nn.Module, shape: tuple[int, ...]) -> list[Call]:
+    """Every module call of one forward, in pre-order (a container before its children)."""
+    records: list[dict] = []
+    open_calls: list[int] = []
+    seen: dict[str, int] = {}
+    handles = []
+
+    def before(name):
+        def hook(module, args):
+            records.append({"name": name, "type": type(module).__name__, "shape": None,
+                            "occurrence": seen.get(name, 0),
+                            "params": sum(p.numel() for p in module.parameters())})
+            seen[name] = seen.get(name, 0) + 1
+            open_calls.append(len(records) - 1)
+        return hook
+
+    def after(module, args, output):
+        index = open_calls.pop()
+        if isinstance(output, torch.Tensor):
+            records[index]["shape"] = tuple(output.shape[1:])
+
+    for name, module in model.named_modules():
+        if name:  # the root is not a row
+            handles.append(module.register_forward_pre_hook(before(name)))
+            handles.append(module.register_forward_hook(after))
+    try:
+        with torch.no_grad():
+            model(zeros_for(shape))
+    finally:
+        for handle in handles:
+            handle.remove()
+    return [Call(**record) for record in records]
+
+
+def excused_names(model: torch.nn.Module, dynamic: set[str]) -> set[str]:
+    """Modules inside a `# oracle: dynamic` class (the root included): misses allowed there."""
+    marked = [name for name, module in model.named_modules() if type(module).__name__ in dynamic]
+    excused = set()
+    for name, _ in model.named_modules():
+        for prefix in marked:
+            if prefix == "" or name == prefix or name.startswith(prefix + "."):
+                excused.add(name)
+    return excused

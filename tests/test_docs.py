@@ -1,0 +1,167 @@
+"""The README says what is true: its code table, its commands, its example output."""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import oracle
+
+from conv_lint.codes import CODES
+
+ROOT = Path(__file__).resolve().parent.parent
+README = (ROOT / "README.md").read_text()
+CI_RUN = ROOT / ".ci" / "run"
+TRY_COMMAND = "python -m pip install . && flake8 --select CNV fixtures/"
+TEST_COMMAND = "python -m pip install -e '.[test]' && python -m pytest"
+
+
+def blocks(text: str) -> list[tuple[str, str]]:
+    """(language, body) of every fenced code block."""
+    return re.findall(r"^```(\w*)\n(.*?)^```$", text, flags=re.DOTALL | re.MULTILINE)
+
+
+def section(title: str) -> str:
+    match = re.search(rf"^## {re.escape(title)}\n(.*?)(?=^## |\Z)", README, re.DOTALL | re.M)
+    assert match, f"README has no section '## {title}'"
+    return match.group(1)
+
+
+def test_codes_section_is_the_code_table():
+    rows = [[cell.strip() for cell in line.strip().strip("|").split("|")]
+            for line in section("What it checks").splitlines() if line.startswith("| CNV")]
+    assert rows == [[code.code, code.name, code.summary] for code in CODES.values()]
+
+
+def test_readme_opens_with_the_two_commands():
+    intro = README.split("\n## ", 1)[0]
+    assert intro.startswith("# conv-lint\n\n")
+    assert blocks(intro) == [("sh", TRY_COMMAND + "\n"), ("sh", TEST_COMMAND + "\n")]
+    assert blocks(README)[:2] == blocks(intro)
+
+
+def test_ci_runs_exactly_the_readme_test_command_in_a_fresh_venv():
+    script = CI_RUN.read_text()
+    assert script.startswith("#!/usr/bin/env bash\n")
+    assert "set -euo pipefail" in script
+    assert CI_RUN.stat().st_mode & stat.S_IXUSR, ".ci/run must be executable"
+    commands = [line.strip() for line in script.splitlines()
+                if line.strip() and not line.lstrip().startswith("#")]
+    assert commands.count(TEST_COMMAND) == 1
+    assert any("-m venv" in line and ".venv" in line for line in commands)
+    assert subprocess.run(["bash", "-n", str(CI_RUN)]).returncode == 0
+
+
+def test_test_extra_pins_torch():
+    pyproject = (ROOT / "pyproject.toml").read_text()
+    test_extra = re.search(r"^test = \[(.*?)\]", pyproject, re.M)
+    assert test_extra and '"torch==2.13.0"' in test_extra.group(1)
+
+
+# --- the `conv-lint explain` example -----------------------------------------------------------
+
+def explain_example() -> tuple[str, str]:
+    """The example model (python block) and the output the README shows for it (text block)."""
+    example = section("`conv-lint explain`")
+    (model,) = [body for language, body in blocks(example) if language == "python"]
+    (output,) = [body for language, body in blocks(example) if language == "text"]
+    assert "`conv-lint explain lenet.py` prints:" in example
+    return model, output
+
+
+def test_explain_example_shows_what_torch_computes(tmp_path):
+    model_source, output = explain_example()
+    path = tmp_path / "lenet.py"
+    path.write_text(model_source)
+    module = oracle.load_fixture(path)
+    (root,) = oracle.find_root_classes(path)
+    calls = oracle.trace_calls(oracle.build(module, root.cls), root.shape)
+    constructed = {m.group(1): number
+                   for number, text in enumerate(model_source.splitlines(), start=1)
+                   for m in [re.search(r"self\.(\w+) = ", text)] if m}
+
+    lines = output.splitlines()
+    shape = ", ".join(str(size) for size in root.shape)
+    assert lines[0] == f"{root.cls} (lenet.py:{root.line}), input [N, {shape}]"
+    rows = [line.split(None, 2) for line in lines[4:-2]]
+    assert [row[:2] for row in rows] == [[call.name, call.type] for call in calls]
+    for row, call in zip(rows, calls):
+        shape_text, params, line = row[2].rsplit(None, 2)
+        assert shape_text == "[" + ", ".join(["N"] + [str(size) for size in call.shape]) + "]"
+        assert params == (f"{call.params:,}" if call.params else "--")
+        assert int(line) == constructed[call.name]
+    total = sum(p.numel() for p in oracle.build(module, root.cls).parameters())
+    assert lines[-1] == f"Params of the listed layers: {total:,}"
+
+
+def test_explain_example_is_what_the_command_prints(tmp_path):  # needs the engine
+    model_source, output = explain_example()
+    (tmp_path / "lenet.py").write_text(model_source)
+    command = Path(sys.executable).with_name("conv-lint")
+    result = subprocess.run([str(command), "explain", "lenet.py"], cwd=tmp_path,
+                            capture_output=True, text=True, timeout=120)
+    assert (result.returncode, result.stderr) == (0, "")
+    assert result.stdout == output
+
+
+def test_json_example_keys_are_the_documented_ones():
+    example = section("`conv-lint explain`")
+    (snippet,) = [body for language, body in blocks(example) if language == "json"]
+    first_layer = json.loads(re.search(r"\{\"name\".*?\}", snippet, re.S).group(0))
+    assert list(first_layer) == ["name", "type", "line", "output_shape", "params"]
+    assert re.findall(r'"(\w+)": ', snippet)[:5] == ["models", "class", "line", "input_shape",
+                                                     "layers"]
+
+
+# --- the first command: flake8 on the fixtures with the project's own config ---------------------
+
+def flake8_in_repo(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "flake8", *args], cwd=ROOT,
+                          capture_output=True, text=True, timeout=300)
+
+
+@functools.lru_cache(maxsize=None)
+def readme_try_output() -> subprocess.CompletedProcess:
+    """The flake8 half of the README's first command, run in the repository."""
+    return flake8_in_repo("--select", "CNV", "fixtures/")
+
+
+def test_project_config_keeps_fixtures_in_reach_of_cnv():
+    probe = ("import sys\nfrom flake8.api import legacy\n"
+             "guide = legacy.get_style_guide()\n"
+             "print(sum(guide.excluded(path) for path in sys.argv[1:]))\n")
+    paths = [str(path.relative_to(ROOT)) for path in oracle.fixture_paths()]
+    assert paths
+    result = subprocess.run([sys.executable, "-c", probe, *paths], cwd=ROOT,
+                            capture_output=True, text=True, timeout=120)
+    assert result.stdout.strip() == "0", result.stderr
+
+    style = flake8_in_repo("fixtures/")  # the project's style check: quiet on fixtures but CNV
+    assert style.stderr == ""
+    assert {line.split(": ", 1)[1].split()[0] for line in style.stdout.splitlines()} <= set(CODES)
+
+
+def test_readme_try_command_reports_the_fixtures_expectations():  # needs the engine
+    result = readme_try_output()
+    assert result.stderr == ""
+    reported = set()
+    for text in result.stdout.splitlines():
+        head, _, message = text.partition(": ")
+        path, line, _col = head.rsplit(":", 2)
+        reported.add((Path(path).name, int(line), message.split()[0]))
+    expected = {(path.name, line, code) for path in oracle.fixture_paths()
+                for line, codes in oracle.parse_expectations(path).items() for code in codes}
+    assert expected and reported == expected
+
+
+def test_flake8_sample_output_is_real():  # needs the engine
+    (sample,) = [body for language, body in blocks(section("Usage with flake8"))
+                 if language == "text"]
+    printed = readme_try_output().stdout.splitlines()
+    for line in sample.splitlines():
+        assert line in printed
