@@ -6,6 +6,7 @@ module names and function calls, and adds what happens to a tensor at each call.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from typing import Any, Optional
@@ -52,8 +53,10 @@ class ShapeFlow:
         if op in ("MatrixMultiply",):
             return Tensor()
         if not (isinstance(left, Tensor) and isinstance(right, Tensor)):
-            tensor = left if isinstance(left, Tensor) else right
-            return tensor.derived()
+            tensor, other = (left, right) if isinstance(left, Tensor) else (right, left)
+            if isinstance(other, (int, float)):  # a Python scalar broadcasts to anything
+                return tensor.derived()
+            return Tensor(origin=tensor.origin)
         a, b = left.shape, right.shape
         if a is None or b is None:
             if a is None and b is None and left.lazy is not None and left.lazy is right.lazy:
@@ -128,7 +131,7 @@ class ShapeFlow:
         self._report_problems(problems, node, name, tensor.origin)
         if problems:
             return Tensor(origin=name)
-        return Tensor(shape, origin=_origin_after(layer.kind, name, tensor.origin))
+        return Tensor(shape, origin=_origin_after(layer.kind, layer.bound, name, tensor.origin))
 
     def _apply_function(self, kind, args, kwargs, complete, node, qualname: str):
         if not complete or not args and "input" not in kwargs:
@@ -181,6 +184,8 @@ class ShapeFlow:
             return shape[index] if is_int(index) and -len(shape) <= index < len(shape) else UNKNOWN
         if name == "dim":
             return len(shape) if shape is not None else UNKNOWN
+        if name == "expand_as" and len(args) == 1 and isinstance(args[0], Tensor):
+            return self._tensor_binary("Multiply", tensor, args[0], node).derived()
         if name in ("view", "reshape"):
             return self._view(tensor, name, args, complete, node)
         if name in _SHAPE_PRESERVING_METHODS:
@@ -321,9 +326,11 @@ def _elementwise(kind, bound, shape) -> bool:
     return bool(getattr(kind, "elementwise", False))
 
 
-def _origin_after(kind, name: str, previous: str) -> str:
-    """Which layer the channel count of the output comes from, for messages."""
-    return previous if getattr(kind, "elementwise", False) else name
+def _origin_after(kind, bound: dict, name: str, previous: str) -> str:
+    """The layer the output's channel count comes from, for messages: pools and norms keep it."""
+    if kind.elementwise or kind.out_channels(bound) is None:
+        return previous
+    return name
 
 
 def display_name(qualname: str) -> str:
@@ -379,16 +386,14 @@ def _proven_unequal_size(per_sample, wanted: int) -> bool:
 
 
 def _regroup_detail(per_sample, wanted: int) -> str:
-    if is_int(per_sample):
-        return (f"; torch raises unless the batch holds a multiple of "
-                f"{wanted // _gcd(wanted, per_sample)} samples, and then mixes samples")
-    return " for any input size"
-
-
-def _gcd(a: int, b: int) -> int:
-    while b:
-        a, b = b, a % b
-    return a
+    """What torch does with view(-1, wanted) on samples of ``per_sample`` values."""
+    if not is_int(per_sample):
+        return " for any input size"
+    if per_sample % wanted == 0:
+        return f"; torch silently splits each sample into {per_sample // wanted} rows"
+    batches = wanted // math.gcd(wanted, per_sample)
+    return f"; torch raises unless the batch size is a multiple of {batches}, " \
+           "and then mixes samples"
 
 
 def _view_rest(per_sample, rest) -> Optional[tuple]:

@@ -102,6 +102,7 @@ class FileInterpreter(ShapeFlow):
         self.steps = 0
         self.depth = 0
         self.first_input: Optional[LazyInput] = None
+        self.uncertain = 0  # depth of branches run without knowing their condition
         self._collect()
 
     # ---- the file's definitions -------------------------------------------------------------
@@ -156,6 +157,8 @@ class FileInterpreter(ShapeFlow):
     # ---- reports ----------------------------------------------------------------------------
 
     def report(self, node: cst.CSTNode, code: str, **fields: Any) -> None:
+        if self.uncertain:
+            return  # a branch we cannot tell is taken: its guard may be what makes it valid
         key = (id(node), code)
         if key in self._reported:
             return
@@ -330,10 +333,15 @@ class FileInterpreter(ShapeFlow):
                     self._assign(element.value, UNKNOWN, frame)
         elif isinstance(target, cst.Subscript):
             container = self.eval(target.value, frame)
-            if isinstance(container, ListValue):
-                container.items = None  # an item changed in a way we do not track
+            key = self._subscript_key(target, frame)
+            if isinstance(container, ListValue) and container.items is not None:
+                if is_int(key) and -len(container.items) <= key < len(container.items):
+                    container.items[key] = value
+                else:
+                    container.items = None  # an item changed in a way we do not track
+            elif isinstance(container, Container):
+                container.items.append(("?", UNKNOWN))
             elif isinstance(container, dict):
-                key = self._subscript_key(target, frame)
                 if key is not UNKNOWN and hashable(key):
                     container[key] = value
         # other targets (self.x.y = ...) change nothing we track
@@ -355,19 +363,23 @@ class FileInterpreter(ShapeFlow):
             self._exec_block(branches[0], frame)
             return
         outcomes = []
-        for branch in branches:
-            env = dict(frame.env)
-            attrs = dict(frame.self_module.attrs) if frame.self_module else None
-            sub = Frame(env=env, self_module=frame.self_module, cls=frame.cls,
-                        returns=frame.returns, in_forward=frame.in_forward)
-            try:
-                self._exec_block(branch, sub)
-                outcomes.append((sub.env, dict(frame.self_module.attrs) if attrs is not None else None))
-            except _Return:
-                pass
-            if attrs is not None:
-                frame.self_module.attrs.clear()
-                frame.self_module.attrs.update(attrs)
+        self.uncertain += 1
+        try:
+            for branch in branches:
+                env = dict(frame.env)
+                attrs = dict(frame.self_module.attrs) if frame.self_module else None
+                sub = Frame(env=env, self_module=frame.self_module, cls=frame.cls,
+                            returns=frame.returns, in_forward=frame.in_forward)
+                try:
+                    self._exec_block(branch, sub)
+                    outcomes.append((sub.env, dict(frame.self_module.attrs) if attrs is not None else None))
+                except _Return:
+                    pass
+                if attrs is not None:
+                    frame.self_module.attrs.clear()
+                    frame.self_module.attrs.update(attrs)
+        finally:
+            self.uncertain -= 1
         if not outcomes:
             raise _Return()
         frame.env.clear()
@@ -377,7 +389,7 @@ class FileInterpreter(ShapeFlow):
             frame.self_module.attrs.update(_join_dicts([attrs for _, attrs in outcomes]))
 
     def _exec_for(self, node: cst.For, frame: Frame) -> None:
-        items = as_sequence(self._iterable(self.eval(node.iter, frame)))
+        items = as_sequence(_iterable(self.eval(node.iter, frame)))
         if items is None or len(items) > MAX_UNROLL or node.orelse is not None \
                 or _jumps(node.body):
             _havoc(node, frame)
@@ -385,13 +397,6 @@ class FileInterpreter(ShapeFlow):
         for item in items:
             self._assign(node.target, item, frame)
             self._exec_block(node.body.body, frame)
-
-    def _iterable(self, value):
-        if isinstance(value, Container):
-            return [item for _, item in value.items]
-        if isinstance(value, dict):
-            return list(value)
-        return value
 
     # ---- expressions -------------------------------------------------------------------------
 
@@ -431,7 +436,11 @@ class FileInterpreter(ShapeFlow):
                 return self.eval(node.body, frame)
             if test is False:
                 return self.eval(node.orelse, frame)
-            return _join(self.eval(node.body, frame), self.eval(node.orelse, frame))
+            self.uncertain += 1
+            try:
+                return _join(self.eval(node.body, frame), self.eval(node.orelse, frame))
+            finally:
+                self.uncertain -= 1
         if isinstance(node, cst.Subscript):
             return self._subscript(node, frame)
         if isinstance(node, cst.Call):
@@ -445,7 +454,7 @@ class FileInterpreter(ShapeFlow):
         for element in elements:
             value = self.eval(element.value, frame)
             if isinstance(element, cst.StarredElement):
-                seq = as_sequence(self._iterable(value))
+                seq = as_sequence(_iterable(value))
                 if seq is None:
                     return None
                 items.extend(seq)
@@ -498,6 +507,8 @@ class FileInterpreter(ShapeFlow):
             return TensorMethod(base, attr)
         if isinstance(base, ListValue) and attr in ("append", "extend", "insert"):
             return _ListMethod(base, attr)
+        if isinstance(base, Container):
+            return _ContainerMethod(base, attr)
         if isinstance(base, Layer):
             value = base.bound.get(attr, UNKNOWN) if base.bound else UNKNOWN
             return value if not isinstance(value, ListValue) else UNKNOWN
@@ -508,6 +519,8 @@ class FileInterpreter(ShapeFlow):
     def _module_attr(self, module: UserModule, attr: str):
         if attr in module.attrs:
             return module.attrs[attr]
+        if attr in ("add_module", "register_module"):
+            return _ContainerMethod(module, attr)
         if module.cls is None:
             return UNKNOWN
         method = module.cls.method(attr)
@@ -546,7 +559,8 @@ class FileInterpreter(ShapeFlow):
                 b is not None and not is_int(b) for b in bounds + [step]
             ):
                 return UNKNOWN
-            return tuple(seq[bounds[0]:bounds[1]:step])
+            sliced = seq[bounds[0]:bounds[1]:step]
+            return ListValue(list(sliced)) if isinstance(base, ListValue) else tuple(sliced)
         key = self.eval(part.value, frame)
         if isinstance(seq, (tuple, list)) and is_int(key) and -len(seq) <= key < len(seq):
             return seq[key]
@@ -597,7 +611,7 @@ class FileInterpreter(ShapeFlow):
         return ListValue(results) if isinstance(node, cst.ListComp) else tuple(results)
 
     def _comprehend(self, comp: cst.CompFor, elt, frame: Frame, env: dict, results: list) -> bool:
-        items = as_sequence(self._iterable(self.eval(comp.iter, Frame(env=env, **_ctx(frame)))))
+        items = as_sequence(_iterable(self.eval(comp.iter, Frame(env=env, **_ctx(frame)))))
         if items is None or len(items) > MAX_UNROLL:
             return False
         for item in items:
@@ -641,7 +655,7 @@ class FileInterpreter(ShapeFlow):
             return self._apply_module(callee, args, kwargs, node, frame)
         if isinstance(callee, TensorMethod):
             return self._tensor_method(callee, args, kwargs, complete, node)
-        if isinstance(callee, _ListMethod):
+        if isinstance(callee, (_ListMethod, _ContainerMethod)):
             return callee.call(args, complete)
         if not complete:
             return UNKNOWN
@@ -660,14 +674,14 @@ class FileInterpreter(ShapeFlow):
                                        in_forward=frame.in_forward)
         if isinstance(callee, _Builtin):
             return call_builtin(callee.name, args, kwargs)
-        return UNKNOWN
+        return unknown_result(args)
 
     def _arguments(self, node: cst.Call, frame: Frame):
         args, kwargs, complete = [], {}, True
         for arg in node.args:
             value = self.eval(arg.value, frame)
             if arg.star == "*":
-                seq = as_sequence(self._iterable(value))
+                seq = as_sequence(_iterable(value))
                 if seq is None:
                     complete = False
                 else:
@@ -792,6 +806,43 @@ class _Qualified:
 @dataclass(frozen=True)
 class _Builtin:
     name: str
+
+
+@dataclass(eq=False)
+class _ContainerMethod:
+    """A method of a Sequential/ModuleList (or add_module on a module): mutations we follow."""
+
+    target: Any  # Container or UserModule
+    name: str
+
+    def call(self, args, complete):
+        target, name = self.target, self.name
+        if isinstance(target, UserModule):
+            if complete and len(args) == 2 and isinstance(args[0], str):
+                target.attrs[args[0]] = args[1]
+            return None
+        if name in ("add_module", "register_module") and complete and len(args) == 2 \
+                and isinstance(args[0], str):
+            target.items.append((args[0], args[1]))
+        elif name == "append" and complete and len(args) == 1:
+            target.items.append((str(len(target.items)), args[0]))
+        elif name == "extend" and complete and len(args) == 1 \
+                and as_sequence(_iterable(args[0])) is not None:
+            for item in as_sequence(_iterable(args[0])):
+                target.items.append((str(len(target.items)), item))
+        elif name in ("add_module", "register_module", "append", "extend", "insert", "pop",
+                      "__setitem__", "__delitem__", "update", "clear"):
+            target.items.append(("?", UNKNOWN))  # changed in a way we do not follow
+        return None
+
+
+def _iterable(value):
+    """What iterating over ``value`` gives: a container's modules, a dict's keys."""
+    if isinstance(value, Container):
+        return [item for _, item in value.items]
+    if isinstance(value, dict):
+        return list(value)
+    return value
 
 
 @dataclass(eq=False)
