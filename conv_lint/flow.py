@@ -84,15 +84,14 @@ class ShapeFlow:
         if isinstance(module, Layer):
             result = self._apply_layer(module, args, kwargs, node)
         elif isinstance(module, Container):
-            result = args[0] if len(args) == 1 and not kwargs else UNKNOWN
-            for _key, child in module.items:
-                if not isinstance(child, Module):
-                    result = unknown_result([result])
-                    continue
-                result = self._apply_module(child, [result], {}, node, frame)
+            result = self._apply_in_turn([item for _, item in module.items], args, kwargs,
+                                         node, frame)
         elif isinstance(module, UserModule):
             forward = module.cls.method("forward") if module.cls else None
-            if forward is None:
+            if forward is None and module.cls is not None and module.cls.container == "Sequential":
+                children = [v for k, v in module.attrs.items() if isinstance(v, Module) or k == "?"]
+                result = self._apply_in_turn(children, args, kwargs, node, frame)
+            elif forward is None:
                 result = unknown_result(args)
             else:
                 result = self._call_function(forward, [module] + list(args), dict(kwargs),
@@ -103,6 +102,16 @@ class ShapeFlow:
             result = UNKNOWN
         if row is not None and isinstance(result, Tensor):
             row.output = result.shape
+        return result
+
+    def _apply_in_turn(self, children: list, args, kwargs, node, frame):
+        """nn.Sequential's forward: each child on the previous one's output."""
+        result = args[0] if len(args) == 1 and not kwargs else UNKNOWN
+        for child in children:
+            if isinstance(child, Module):
+                result = self._apply_module(child, [result], {}, node, frame)
+            else:
+                result = unknown_result([result])
         return result
 
     def _open_row(self, module: Module, node) -> Optional[Row]:
@@ -418,3 +427,35 @@ def _view_rest(per_sample, rest) -> Optional[tuple]:
         return (sizes.BATCH,) + tuple(per_sample // known if r == -1 else r for r in rest)
     return None
 
+
+def index_shape(shape, items: list) -> Optional[tuple]:
+    """The shape of ``x[items]`` under basic indexing (slices, ints, None, ...); else None."""
+    if shape is None or any(item is UNKNOWN or isinstance(item, Tensor) for item in items):
+        return None
+    consumed = sum(1 for item in items if item is not None and item is not Ellipsis)
+    if consumed > len(shape) or sum(1 for item in items if item is Ellipsis) > 1:
+        return None  # torch raises IndexError: not ours to judge
+    out, axis = [], 0
+    for item in items:
+        if item is None:
+            out.append(1)
+        elif item is Ellipsis:
+            skip = len(shape) - consumed
+            out.extend(shape[axis:axis + skip])
+            axis += skip
+        elif isinstance(item, slice):
+            out.append(_sliced(shape[axis], item))
+            axis += 1
+        elif is_int(item):
+            axis += 1  # an integer index drops the axis
+        else:
+            return None
+    return tuple(out) + tuple(shape[axis:])
+
+
+def _sliced(dim, item: slice):
+    if item == slice(None):
+        return dim
+    if is_int(dim):
+        return len(range(dim)[item])
+    return None

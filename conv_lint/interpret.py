@@ -15,23 +15,36 @@ import libcst as cst
 from conv_lint import layers, sizes
 from conv_lint.codes import message
 from conv_lint.flow import (
-    TENSOR_FACTORIES, Parameter, Row, ShapeFlow, TensorMethod, factory_tensor,
+    TENSOR_FACTORIES, Parameter, Row, ShapeFlow, TensorMethod, factory_tensor, index_shape,
     raised_at_construction, unknown_result,
 )
 from conv_lint.imports import ImportMap
 from conv_lint.pyvalues import (
-    BUILTINS, MAX_UNROLL, arith, as_sequence, call_builtin, compare, hashable, is_int, unary,
+    BUILTINS, MATH, MAX_UNROLL, arith, as_sequence, call_builtin, call_math, compare, hashable,
+    is_int, unary,
 )
 from conv_lint.values import (
     UNKNOWN, ClassRef, Container, FunctionRef, LazyInput, Layer, ListValue, Module, Tensor,
     UserModule, named_modules, plain,
 )
 
+# torch functions that keep their first argument's shape (elementwise maths, *_like factories).
+_TORCH_SAME_SHAPE = {
+    f"torch.{name}" for name in (
+        "exp", "log", "sqrt", "rsqrt", "abs", "neg", "sin", "cos", "clamp", "clip", "sign",
+        "zeros_like", "ones_like", "randn_like", "rand_like", "empty_like", "full_like",
+        "dropout", "erf", "square", "pow", "log1p", "expm1", "reciprocal",
+    )
+}
+_TORCH_BINARY = {"torch.add": "Add", "torch.sub": "Subtract", "torch.mul": "Multiply",
+                 "torch.div": "Divide", "torch.maximum": "Combine", "torch.minimum": "Combine"}
+
 # Bounds that keep pathological input cheap: beyond them the analysis gives up (silently).
 MAX_STEPS = 200_000
 MAX_DEPTH = 24
 
-MODULE_BASES = {
+CONTAINER_BASES = {"torch.nn.Sequential", "torch.nn.ModuleList", "torch.nn.ModuleDict"}
+MODULE_BASES = CONTAINER_BASES | {
     "torch.nn.Module", "pytorch_lightning.LightningModule", "lightning.LightningModule",
     "lightning.pytorch.LightningModule",
 }
@@ -49,6 +62,15 @@ class ClassInfo:
     methods: dict
     body_assigns: list  # class-body `name = expr` statements, evaluated on demand
     is_module: bool = False
+
+    @property
+    def container(self) -> Optional[str]:
+        """"Sequential" for a subclass of nn.Sequential (likewise ModuleList, ModuleDict)."""
+        for info in self.mro():
+            for base in info.bases:
+                if isinstance(base, str) and base in CONTAINER_BASES:
+                    return base.rsplit(".", 1)[1]
+        return None
 
     def mro(self) -> list["ClassInfo"]:
         order, todo = [], [self]
@@ -200,6 +222,7 @@ class FileInterpreter(ShapeFlow):
     def run_root(self, info: ClassInfo, input_shape: Optional[tuple], forced: bool,
                  tables: bool) -> tuple[Optional[UserModule], Optional[Tensor]]:
         """Build ``info`` with its defaults and run forward on the configured or a symbolic input."""
+        self.names, self.rows = {}, None  # __init__ may call modules too (size probes): no rows
         module = self.instantiate(info, [], {}, node=info.node)
         self.names = named_modules(module)
         self.rows = [] if tables else None
@@ -268,8 +291,8 @@ class FileInterpreter(ShapeFlow):
                 env[name] = self.eval(param.default, Frame(env={}))
             else:
                 env[name] = UNKNOWN
-        if p.star_kwarg is not None:
-            env[p.star_kwarg.name.value] = UNKNOWN
+        if p.star_kwarg is not None:  # `**kwargs` passed on to a layer keeps its values
+            env[p.star_kwarg.name.value] = dict(kwargs)
         elif kwargs:
             return None
         return env
@@ -411,6 +434,8 @@ class FileInterpreter(ShapeFlow):
             return value if isinstance(value, str) else UNKNOWN
         if isinstance(node, cst.Name):
             return self._lookup(node.value, frame)
+        if isinstance(node, cst.FormattedString):
+            return self._fstring(node, frame)
         if isinstance(node, cst.Attribute):
             return self._attribute(node, frame)
         if isinstance(node, (cst.Tuple, cst.List)):
@@ -448,6 +473,19 @@ class FileInterpreter(ShapeFlow):
         if isinstance(node, (cst.ListComp, cst.GeneratorExp)):
             return self._comprehension(node, frame)
         return UNKNOWN
+
+    def _fstring(self, node: cst.FormattedString, frame: Frame):
+        """f"layer{i + 1}": module names built in loops."""
+        text = []
+        for part in node.parts:
+            if isinstance(part, cst.FormattedStringText):
+                text.append(part.value)
+                continue
+            value = self.eval(part.expression, frame)
+            if part.format_spec or part.conversion or not isinstance(value, (int, float, str)):
+                return UNKNOWN
+            text.append(str(value))
+        return "".join(text)
 
     def _elements(self, elements, frame: Frame) -> Optional[list]:
         items = []
@@ -505,6 +543,8 @@ class FileInterpreter(ShapeFlow):
             if attr == "ndim" and shape is not None:
                 return len(shape)
             return TensorMethod(base, attr)
+        if isinstance(base, str) and attr == "format":
+            return _StrFormat(base)
         if isinstance(base, ListValue) and attr in ("append", "extend", "insert"):
             return _ListMethod(base, attr)
         if isinstance(base, Container):
@@ -519,7 +559,9 @@ class FileInterpreter(ShapeFlow):
     def _module_attr(self, module: UserModule, attr: str):
         if attr in module.attrs:
             return module.attrs[attr]
-        if attr in ("add_module", "register_module"):
+        if attr in ("add_module", "register_module") or (
+                module.cls is not None and module.cls.container and not module.cls.method(attr)
+                and attr in ("append", "extend", "insert", "update")):
             return _ContainerMethod(module, attr)
         if module.cls is None:
             return UNKNOWN
@@ -545,7 +587,8 @@ class FileInterpreter(ShapeFlow):
     def _subscript(self, node: cst.Subscript, frame: Frame):
         base = self.eval(node.value, frame)
         if isinstance(base, Tensor):
-            return Tensor(origin=base.origin)  # slicing/indexing: shape not followed
+            items = [self._index_item(element.slice, frame) for element in node.slice]
+            return Tensor(index_shape(base.shape, items), origin=base.origin)
         if len(node.slice) != 1:
             return UNKNOWN
         part = node.slice[0].slice
@@ -567,6 +610,16 @@ class FileInterpreter(ShapeFlow):
         if isinstance(base, dict) and key is not UNKNOWN and hashable(key):
             return base.get(key, UNKNOWN)
         return UNKNOWN
+
+    def _index_item(self, part, frame: Frame):
+        """One item of ``x[...]``: a slice as a Python slice, else the evaluated value."""
+        if isinstance(part, cst.Slice):
+            bounds = [None if b is None else self.eval(b, frame)
+                      for b in (part.lower, part.upper, part.step)]
+            return slice(*bounds) if all(b is None or is_int(b) for b in bounds) else UNKNOWN
+        if isinstance(part.value, cst.Ellipsis):
+            return Ellipsis
+        return self.eval(part.value, frame)
 
     def _boolean(self, node: cst.BooleanOperation, frame: Frame):
         left = self.eval(node.left, frame)
@@ -655,7 +708,7 @@ class FileInterpreter(ShapeFlow):
             return self._apply_module(callee, args, kwargs, node, frame)
         if isinstance(callee, TensorMethod):
             return self._tensor_method(callee, args, kwargs, complete, node)
-        if isinstance(callee, (_ListMethod, _ContainerMethod)):
+        if isinstance(callee, (_ListMethod, _ContainerMethod, _StrFormat)):
             return callee.call(args, complete)
         if not complete:
             return UNKNOWN
@@ -707,6 +760,8 @@ class FileInterpreter(ShapeFlow):
         if isinstance(receiver, cst.Call) and isinstance(receiver.func, cst.Name) \
                 and receiver.func.value == "super":
             bases = frame.cls.bases
+            if bases and bases[0] in CONTAINER_BASES:
+                return self._container_init(frame.self_module, bases[0], args, complete)
             base_info = bases[0] if bases and isinstance(bases[0], ClassInfo) else None
         elif isinstance(receiver, cst.Name) and receiver.value in self.classes:
             base_info = self.classes[receiver.value]
@@ -718,6 +773,17 @@ class FileInterpreter(ShapeFlow):
             self._call_function(init, [frame.self_module] + args, kwargs,
                                 self_module=frame.self_module,
                                 cls=self._owner(base_info, "__init__"))
+        return None
+
+    def _container_init(self, module: UserModule, base: str, args, complete: bool) -> None:
+        """super().__init__(*layers) in a subclass of nn.Sequential / ModuleList / ModuleDict."""
+        built = self._container(base, args, complete, None) if "Dict" not in base \
+            else self._module_dict(args, complete, None)
+        if not isinstance(built, Container):
+            _add_child(module, "?", UNKNOWN)
+            return None
+        for key, item in built.items:
+            _add_child(module, key, item)
         return None
 
     def _call_qualified(self, name: str, args, kwargs, complete, node, frame: Frame):
@@ -740,6 +806,12 @@ class FileInterpreter(ShapeFlow):
             return Parameter(args[0] if args else kwargs.get("data", UNKNOWN))
         if name in TENSOR_FACTORIES:
             return factory_tensor(args, kwargs)
+        if name in MATH:
+            return call_math(name, args, kwargs)
+        if name in _TORCH_BINARY and len(args) == 2 and complete:
+            return self._binary(_TORCH_BINARY[name], args[0], args[1], node, frame)
+        if name in _TORCH_SAME_SHAPE and args and isinstance(args[0], Tensor):
+            return args[0].derived()
         kind = layers.lookup(name)
         if kind is None:
             return unknown_result(args)
@@ -810,30 +882,48 @@ class _Builtin:
 
 @dataclass(eq=False)
 class _ContainerMethod:
-    """A method of a Sequential/ModuleList (or add_module on a module): mutations we follow."""
+    """A method that adds submodules (Sequential.append, add_module...): mutations we follow."""
 
-    target: Any  # Container or UserModule
+    target: Any  # Container, or UserModule (add_module, or a Sequential/ModuleList subclass)
     name: str
 
     def call(self, args, complete):
-        target, name = self.target, self.name
-        if isinstance(target, UserModule):
-            if complete and len(args) == 2 and isinstance(args[0], str):
-                target.attrs[args[0]] = args[1]
-            return None
+        name = self.name
         if name in ("add_module", "register_module") and complete and len(args) == 2 \
                 and isinstance(args[0], str):
-            target.items.append((args[0], args[1]))
+            _add_child(self.target, args[0], args[1])
         elif name == "append" and complete and len(args) == 1:
-            target.items.append((str(len(target.items)), args[0]))
+            _add_child(self.target, None, args[0])
         elif name == "extend" and complete and len(args) == 1 \
                 and as_sequence(_iterable(args[0])) is not None:
             for item in as_sequence(_iterable(args[0])):
-                target.items.append((str(len(target.items)), item))
+                _add_child(self.target, None, item)
         elif name in ("add_module", "register_module", "append", "extend", "insert", "pop",
                       "__setitem__", "__delitem__", "update", "clear"):
-            target.items.append(("?", UNKNOWN))  # changed in a way we do not follow
+            _add_child(self.target, "?", UNKNOWN)  # changed in a way we do not follow
         return None
+
+
+@dataclass(frozen=True)
+class _StrFormat:
+    template: str
+
+    def call(self, args, complete):
+        if not complete or not all(isinstance(a, (int, float, str)) for a in args):
+            return UNKNOWN
+        try:
+            return self.template.format(*args)
+        except (IndexError, KeyError, ValueError):
+            return UNKNOWN
+
+
+def _add_child(target, key, value) -> None:
+    """Register ``value`` under ``key`` (None: the next index, as ModuleList.append does)."""
+    if isinstance(target, Container):
+        target.items.append((str(len(target.items)) if key is None else key, value))
+    else:
+        index = sum(1 for v in target.attrs.values() if isinstance(v, Module))
+        target.attrs[str(index) if key is None else key] = value
 
 
 def _iterable(value):

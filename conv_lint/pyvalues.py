@@ -6,6 +6,7 @@ Every operation answers UNKNOWN rather than guess, and refuses work that could b
 
 from __future__ import annotations
 
+import math
 from typing import Callable, Optional
 
 from conv_lint import sizes
@@ -67,6 +68,18 @@ def arith(op: str, a, b):
         return a + b
     if isinstance(a, str) and isinstance(b, str) and op == "Add":
         return a + b
+    if isinstance(a, str) and op == "Modulo" and _formattable(b):  # 'denselayer%d' % (i + 1)
+        try:
+            return a % b
+        except (TypeError, ValueError, KeyError):
+            return UNKNOWN
+    if op == "Multiply" and is_int(a) and isinstance(b, (tuple, ListValue)):
+        a, b = b, a
+    if op == "Multiply" and isinstance(a, (tuple, ListValue)) and is_int(b):  # [1] * (n - 1)
+        items = as_sequence(a)
+        if items is None or len(items) * max(b, 0) > MAX_UNROLL:
+            return UNKNOWN
+        return ListValue(items * b) if isinstance(a, ListValue) else tuple(items * b)
     numeric = (int, float)
     if not isinstance(a, numeric) or not isinstance(b, numeric):
         return UNKNOWN
@@ -76,6 +89,18 @@ def arith(op: str, a, b):
         return _ARITH[op](a, b)
     except (KeyError, ZeroDivisionError, OverflowError, ValueError, TypeError):
         return UNKNOWN
+
+
+def _formattable(value) -> bool:
+    if isinstance(value, tuple):
+        return all(_formattable(v) for v in value)
+    return isinstance(value, (int, float, str))
+
+
+def _comparable(value) -> bool:
+    if isinstance(value, tuple):
+        return all(_comparable(v) for v in value)
+    return isinstance(value, (int, float, str, type(None)))
 
 
 def compare(op: str, a, b):
@@ -102,8 +127,7 @@ def compare(op: str, a, b):
             if sizes.proven_different(a, b):
                 return op == "NotEqual"
         return UNKNOWN
-    plain = (int, float, str, type(None))
-    if not isinstance(a, plain) or not isinstance(b, plain):
+    if not _comparable(a) or not _comparable(b):
         return UNKNOWN
     try:
         return {
@@ -145,6 +169,8 @@ def call_builtin(name: str, args, kwargs):
             if name == "sorted":
                 items = sorted(items)
             return ListValue(items) if name == "list" else tuple(items)
+        if name == "isinstance" and len(args) == 2:
+            return _isinstance(args[0], args[1])
         if name == "enumerate" and len(args) == 1 and seqs[0] is not None:
             return tuple(enumerate(seqs[0]))
         if name == "zip" and args and all(s is not None for s in seqs):
@@ -153,3 +179,35 @@ def call_builtin(name: str, args, kwargs):
         return UNKNOWN
     return UNKNOWN
 
+
+_TYPES = {"int": int, "float": float, "str": str, "tuple": tuple, "list": ListValue,
+          "bool": bool, "dict": dict}
+
+
+def _isinstance(value, types):
+    """isinstance() on values the interpreter holds exactly; builtin types only."""
+    names = [getattr(t, "name", None) for t in (types if isinstance(types, tuple) else (types,))]
+    if value is UNKNOWN or not all(n in _TYPES for n in names):
+        return UNKNOWN
+    if not isinstance(value, (int, float, str, tuple, ListValue, dict, type(None))):
+        return UNKNOWN
+    return any(isinstance(value, _TYPES[n]) for n in names)
+
+
+MATH = {
+    "math.log": math.log, "math.log2": math.log2, "math.log10": math.log10, "math.sqrt": math.sqrt,
+    "math.floor": math.floor, "math.ceil": math.ceil, "math.exp": math.exp, "math.gcd": math.gcd,
+    "math.fabs": math.fabs, "math.trunc": math.trunc,
+}
+
+
+def call_math(name: str, args, kwargs):
+    """math.log(channels, 2) and friends, on plain numbers only."""
+    if kwargs or not args or not all(isinstance(a, (int, float)) for a in args):
+        return UNKNOWN
+    if any(abs(a) > _BIG for a in args):
+        return UNKNOWN
+    try:
+        return MATH[name](*args)
+    except (ValueError, TypeError, OverflowError, ZeroDivisionError):
+        return UNKNOWN
