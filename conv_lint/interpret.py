@@ -125,6 +125,7 @@ class FileInterpreter(ShapeFlow):
         self.depth = 0
         self.first_input: Optional[LazyInput] = None
         self.uncertain = 0  # depth of branches run without knowing their condition
+        self.failed = False  # the model being run has hit an error already
         self._collect()
 
     # ---- the file's definitions -------------------------------------------------------------
@@ -181,12 +182,15 @@ class FileInterpreter(ShapeFlow):
     def report(self, node: cst.CSTNode, code: str, **fields: Any) -> None:
         if self.uncertain:
             return  # a branch we cannot tell is taken: its guard may be what makes it valid
+        if self.failed:
+            return  # torch stops at the first error of a model; so do we, per model
         key = (id(node), code)
         if key in self._reported:
             return
         self._reported.add(key)
         text = message(code, **fields)
         self.reports.append(Report(node, code, text[len(code) + 1:]))
+        self.failed = True
 
     def _report_problems(self, problems, node, layer_name: str, source: str) -> None:
         for problem in problems:
@@ -223,6 +227,7 @@ class FileInterpreter(ShapeFlow):
                  tables: bool) -> tuple[Optional[UserModule], Optional[Tensor]]:
         """Build ``info`` with its defaults and run forward on the configured or a symbolic input."""
         self.names, self.rows = {}, None  # __init__ may call modules too (size probes): no rows
+        self.failed = False
         module = self.instantiate(info, [], {}, node=info.node)
         self.names = named_modules(module)
         self.rows = [] if tables else None

@@ -124,6 +124,7 @@ TORCH_ERRORS: tuple[tuple[str, frozenset], ...] = tuple(
         (r"pad should be at most half of effective kernel size", "CNV110"),
         (r"stride should not be zero", "CNV110"),
         (r"kernel size should be greater than zero", "CNV110"),
+        (r"negative padding is not supported", "CNV110"),
         (r"Trying to create tensor with negative dimension", "CNV110"),
         (r"could not create a primitive descriptor for the (de)?convolution", "CNV110"),  # k=0
         (r"Expected \d+D \(unbatched\) or \d+D \(batched\) input", "CNV111"),
