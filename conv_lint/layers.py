@@ -106,7 +106,7 @@ def _spatial_ranks(rank: int) -> str:
 
 
 def _axis(dim, rank: int) -> Optional[int]:
-    """``dim`` wrapped into 0..rank-1 as torch wraps it (a 0-d tensor counts as 1-d); None if out."""
+    """``dim`` wrapped into 0..rank-1 as torch does (a 0-d tensor counts as 1-d); None if out."""
     span = max(rank, 1)
     if dim is None or not -span <= dim < span:
         return None
@@ -138,7 +138,7 @@ def _lengths(bound: dict, names, allowed, rank: int) -> Optional[Problem]:
 def _count(allowed) -> str:
     if not allowed:
         return "a single int"
-    return " or ".join(f"{n} value{'s' if n > 1 else ''}" for n in allowed)
+    return " or ".join(f"{n} value{'s' if n > 1 else ''}" for n in sorted(set(allowed)))
 
 
 def _below(bound: dict, name: str, minimum: int, rank: int, what: str,
@@ -148,6 +148,18 @@ def _below(bound: dict, name: str, minimum: int, rank: int, what: str,
     if values is not None and any(v < minimum for v in values):
         return _invalid(name, f"{name} must be {what} (got {bound[name]})", when)
     return None
+
+
+def _known(value) -> bool:
+    """A plain value with no UNKNOWN in it (tuples looked into)."""
+    if isinstance(value, tuple):
+        return all(_known(v) for v in value)
+    return value is not UNKNOWN
+
+
+def _result(shape: Shape, problems: list) -> tuple:
+    """(shape, []) when torch runs; (None, problems) when it raises."""
+    return (None, problems) if problems else (shape, [])
 
 
 def _first(*problems: Optional[Problem]) -> list:
@@ -189,13 +201,20 @@ _PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
 
 @dataclass(frozen=True)
 class Conv(Family):
-    """ConvNd and ConvTransposeNd."""
+    """ConvNd and ConvTransposeNd.
+
+    torch's order at the call: (F.pad for a padding_mode other than zeros), the input rank, the
+    argument lengths, negative padding and non-positive stride, the channels, then dilation,
+    the kernel against the input, and last what the kernels themselves reject."""
 
     rank: int
     transposed: bool = False
 
     def check(self, b: dict) -> list:
-        return _first(*self._init_problems(b)) or _first(*self._call_problems(b))
+        init = _first(*self._init_problems(b))
+        if init or self._pads_first(b):  # F.pad's shape-dependent errors come first: apply()
+            return init
+        return _first(*self._early_problems(b), *self._late_problems(b))
 
     def _init_problems(self, b: dict):
         mode, padding = b["padding_mode"], b["padding"]
@@ -211,7 +230,7 @@ class Conv(Family):
                 if value is not None and value % groups:
                     yield Problem("CNV109", {"what": name, "value": value, "groups": groups},
                                   "groups", "init")
-        if isinstance(padding, str):
+        if isinstance(padding, str) and not self.transposed:  # ConvTranspose pairs the string
             if padding not in ("same", "valid"):
                 yield _invalid("padding", f"padding={padding!r} is not 'same' or 'valid'",
                                "init")
@@ -221,9 +240,13 @@ class Conv(Family):
         if isinstance(mode, str) and mode not in _PADDING_MODES:
             yield _invalid("padding_mode", f"padding_mode={mode!r} is not one of "
                                            f"{', '.join(_PADDING_MODES)}", "init")
-        yield _below(b, "kernel_size", 0, self.rank, "positive", "init")
+        kernel = self._raw(b["kernel_size"])
+        if kernel is not None and any(k < 0 for k in kernel):  # the weight cannot be allocated
+            yield _invalid("kernel_size", f"kernel_size must be positive (got "
+                                          f"{b['kernel_size']})", "init")
 
-    def _call_problems(self, b: dict):
+    def _early_problems(self, b: dict):
+        """Argument errors torch raises before it looks at the channels."""
         r = self.rank
         if isinstance(b["padding"], str) and self.transposed:
             yield _invalid("padding", f"padding={b['padding']!r}: transposed convolutions take "
@@ -232,16 +255,25 @@ class Conv(Family):
         if isinstance(kernel, tuple) and len(kernel) != r:
             yield _invalid("kernel_size", f"kernel_size={kernel} needs {r} values for a "
                                           f"{r}d convolution")
-        names = ("stride", "padding", "dilation") + (("output_padding",) if self.transposed else ())
+        padded_here = not self._pads_first(b)
+        names = ("stride", "dilation") + (("padding",) if padded_here else ()) + \
+            (("output_padding",) if self.transposed else ())
         yield _lengths(b, names, (1, r), r)
-        yield _below(b, "kernel_size", 1, r, "positive")
-        yield _below(b, "stride", 1, r, "positive")
-        yield _below(b, "dilation", 1, r, "positive")
-        if not isinstance(b["padding"], str) and (self.transposed or b["padding_mode"] == "zeros"):
+        if not isinstance(b["padding"], str) and padded_here:
             yield _below(b, "padding", 0, r, "non-negative")
         if self.transposed:
             yield _below(b, "output_padding", 0, r, "non-negative")
+        yield _below(b, "stride", 1, r, "positive")
+
+    def _late_problems(self, b: dict):
+        """Argument errors torch raises after the channel and kernel-size checks."""
+        r = self.rank
+        # some of torch's kernels run a transposed conv with dilation 0, others raise: no claim
+        yield _below(b, "dilation", 0 if self.transposed else 1, r,
+                     "non-negative" if self.transposed else "positive")
+        if self.transposed:
             yield self._output_padding_problem(b)
+        yield _below(b, "kernel_size", 1, r, "positive")
 
     def _output_padding_problem(self, b: dict) -> Optional[Problem]:
         r = self.rank
@@ -253,10 +285,47 @@ class Conv(Family):
                             f"smaller than stride={b['stride']} or dilation={b['dilation']}")
         return None
 
+    def _raw(self, value) -> Optional[tuple]:
+        """An argument as torch's _pair/_triple leaves it: an int repeated, a tuple unchanged."""
+        return (value,) * self.rank if _int(value) is not None else _ints(value)
+
+    def _pads_first(self, b: dict) -> bool:
+        """A padding_mode other than zeros: torch pads with F.pad, then convolves unpadded."""
+        mode = b["padding_mode"]
+        return not self.transposed and isinstance(mode, str) and mode != "zeros"
+
+    def _explicit_pads(self, b: dict) -> Optional[tuple]:
+        """The pad tuple torch hands F.pad (last axis first), built exactly as torch builds it."""
+        padding = b["padding"]
+        kernel, dilation = self._raw(b["kernel_size"]), self._raw(b["dilation"])
+        if isinstance(padding, str):
+            if kernel is None or (padding == "same" and dilation is None):
+                return None
+            pads = [0, 0] * len(kernel)
+            if padding == "same":
+                for d, k, i in zip(dilation, kernel, range(len(kernel) - 1, -1, -1)):
+                    total = d * (k - 1)
+                    pads[2 * i], pads[2 * i + 1] = total // 2, total - total // 2
+            return tuple(pads)
+        values = self._raw(padding)
+        return None if values is None else tuple(v for v in reversed(values) for _ in (0, 1))
+
     def apply(self, b: dict, shape: Shape) -> tuple:
         r = self.rank
+        pads_first = self._pads_first(b)
+        if pads_first:
+            pads = self._explicit_pads(b)
+            if pads is None:
+                return None, []
+            shape, problem = _pad_shape(b["padding_mode"], pads, shape)
+            if problem is not None or shape is None:
+                return None, _first(problem)
+            b = dict(b, padding=0)
         if len(shape) not in (r + 1, r + 2):
             return None, [_wrong_rank(_spatial_ranks(r), shape)]
+        early = _first(*self._early_problems(b)) if pads_first else []
+        if early:
+            return None, early
         if len(shape) == r + 1 and shape[0] is sizes.BATCH:
             return None, []  # torch would read the batch as channels: nothing sure to say
         c = len(shape) - r - 1
@@ -265,11 +334,14 @@ class Conv(Family):
             return None, [Problem("CNV101", {"expected": expected, "got": dim_text(shape[c])},
                                   "in_channels")]
         dims = []
-        for i, n in enumerate(shape[c + 1:]):
+        for i, n in enumerate(shape[c + 1:]):  # the kernel against the input comes next
             out, problem = self._axis_out(b, i, n)
             if problem is not None:
                 return None, [problem]
             dims.append(out)
+        late = _first(*self._late_problems(b)) if pads_first else []
+        if late:
+            return None, late
         return shape[:c] + (_int(b["out_channels"]),) + tuple(dims), []
 
     def _axis_out(self, b: dict, i: int, n) -> tuple:
@@ -284,39 +356,25 @@ class Conv(Family):
             if p is None or op is None:
                 return None, None
             out = sizes.conv_transpose_out(n, k, s, p[i], d, op[i])
+            # An empty output (0) is rejected by some of torch's kernels only: no claim.
             if type(out) is int and out < 0:
                 return None, _too_small(f"output size {out} is negative (input {n}, kernel {k}, "
                                         f"stride {s}, padding {p[i]})")
             return out, None
-        if padding == "same":
-            total = d * (k - 1)
-            return n, self._mode_problem(b["padding_mode"], n, total // 2, total - total // 2)
+        if padding == "same":  # stride 1: torch pads d*(k-1) in all, the output keeps the size
+            return n, None
         p = _per_axis(0 if padding == "valid" else padding, r)
         if p is None:
             return None, None
         p = p[i]
-        problem = self._mode_problem(b["padding_mode"], n, p, p)
-        if problem is None and type(n) is int and n + 2 * p < d * (k - 1) + 1:
+        problem = None
+        if type(n) is int and n + 2 * p < d * (k - 1) + 1:
             problem = _too_small(_kernel_detail(k, d, n, p))
         return sizes.conv_out(n, k, s, p, d), problem
 
-    @staticmethod
-    def _mode_problem(mode, n, left: int, right: int) -> Optional[Problem]:
-        """Reflect padding must stay inside the input, circular must wrap at most once."""
-        if type(n) is not int:
-            return None
-        if mode == "reflect" and max(left, right) >= n:
-            return _too_small(f"reflect padding {max(left, right)} needs an input larger than "
-                              f"{max(left, right)} (input {n})", "padding")
-        if mode == "circular" and max(left, right) > n:
-            return _too_small(f"circular padding {max(left, right)} wraps around an input of "
-                              f"{n} more than once", "padding")
-        return None
-
     def params(self, b: dict) -> Optional[int]:
         c_in, c_out, groups = (_int(b[n]) for n in ("in_channels", "out_channels", "groups"))
-        kernel, bias = b["kernel_size"], _flag(b["bias"])
-        kernel = (kernel,) * self.rank if _int(kernel) is not None else _ints(kernel)
+        kernel, bias = self._raw(b["kernel_size"]), _flag(b["bias"])
         if None in (c_in, c_out, groups, kernel, bias) or groups <= 0:
             return None
         if c_in % groups or c_out % groups or any(k < 0 for k in kernel):
@@ -361,8 +419,8 @@ class Pool(Family):
         over_half = None
         if kernel is not None and padding is not None and any(
                 p > k // 2 for k, p in zip(kernel, padding)):
-            over_half = _invalid("padding", f"padding={b['padding']} must be at most half of "
-                                            f"kernel_size={b['kernel_size']}")
+            over_half = _invalid("padding", f"padding={b.get('padding')} must be at most half "
+                                            f"of kernel_size={b['kernel_size']}")
         divisor = b.get("divisor_override")
         return _first(
             _lengths(b, ["kernel_size"], self._kernel_lengths(), r),
@@ -391,7 +449,7 @@ class Pool(Family):
                 dims.append(None)
                 continue
             k, s, p, d = kernel[i], stride[i], padding[i], dilation[i]
-            if self.kind == "avg" and r == 3 and type(n) is int and n < k:
+            if self.kind in ("avg", "lp") and r == 3 and type(n) is int and n < k:
                 # avg_pool3d compares the kernel with the unpadded input
                 return None, [_too_small(f"kernel {k} is larger than the input {n} "
                                          "(avg_pool3d does not count the padding)")]
@@ -459,16 +517,19 @@ def _affine_params(b: dict, flag: str, count: Optional[int]) -> Optional[int]:
     return count * (1 + bias) if affine else 0
 
 
-def _channel_problem(b: dict, shape: Shape, axis: int, what: str) -> Optional[Problem]:
-    """CNV102 when the stats / affine weights are sized for other features than the input has."""
+def _features_problem(b: dict, got, compared: Optional[bool]) -> Optional[Problem]:
+    """CNV102 when weights or running stats (``compared``: the layer has some) are sized for
+    other features than the input's ``got``. Without either, torch never compares the two."""
     expected = _int(b["num_features"])
-    affine, tracked = _flag(b["affine"]), _flag(b["track_running_stats"])
-    if affine is None or tracked is None or not (affine or tracked) or expected is None:
-        return None  # without weights or running stats torch never compares the two
-    if _differs(expected, shape[axis]):
-        return Problem("CNV102", {"expected": expected, "got": dim_text(shape[axis]),
-                                  "what": what}, "num_features")
+    if compared and expected is not None and _differs(expected, got):
+        return Problem("CNV102", {"expected": expected, "got": dim_text(got),
+                                  "what": "features"}, "num_features")
     return None
+
+
+def _has_stats_or_weights(b: dict) -> Optional[bool]:
+    affine, tracked = _flag(b["affine"]), _flag(b["track_running_stats"])
+    return None if affine is None or tracked is None else affine or tracked
 
 
 @dataclass(frozen=True)
@@ -481,7 +542,7 @@ class BatchNorm(Family):
         if _rank_ok(shape, self.ranks, 2) is False:
             expected = " or ".join(f"{n}D" for n in self.ranks) if self.ranks else "at least 2D"
             return None, [_wrong_rank(expected, shape)]
-        return shape, _first(_channel_problem(b, shape, 1, "features"))
+        return _result(shape, _first(_features_problem(b, shape[1], _has_stats_or_weights(b))))
 
     def params(self, b: dict) -> Optional[int]:
         return _affine_params(b, "affine", _int(b["num_features"]))
@@ -506,18 +567,15 @@ class InstanceNorm(Family):
         r = self.rank
         if len(shape) not in (r + 1, r + 2):
             return None, [_wrong_rank(_spatial_ranks(r), shape)]
-        axis = len(shape) - r - 1
-        affine = _flag(b["affine"])
-        spatial = shape[-r:]
+        channels, spatial = shape[-r - 1], shape[-r:]
         one_element = all(type(n) is int for n in spatial) and sizes.product(spatial) == 1
-        # torch's order: the affine features check, the spatial size, then the running stats
-        return shape, _first(
-            _channel_problem(dict(b, track_running_stats=False), shape, axis, "features")
-            if affine else None,
+        # torch's order: the affine weights, the spatial size, then the running stats
+        return _result(shape, _first(
+            _features_problem(b, channels, _flag(b["affine"])),
             _too_small(f"needs more than 1 spatial element per channel (got "
                        f"{' x '.join(map(str, spatial))})") if one_element else None,
-            _channel_problem(b, shape, axis, "features"),
-        )
+            _features_problem(b, channels, _has_stats_or_weights(b)),
+        ))
 
     def params(self, b: dict) -> Optional[int]:
         return _affine_params(b, "affine", _int(b["num_features"]))
@@ -549,12 +607,12 @@ class GroupNorm(Family):
         if len(shape) < 2:
             return None, [_wrong_rank("at least 2D", shape)]
         groups, channels, got = _int(b["num_groups"]), _int(b.get("num_channels")), shape[1]
+        if groups and type(got) is int and got % groups:  # torch checks this first
+            return None, [Problem("CNV109", {"what": "input channels", "value": got,
+                                             "groups": groups}, "num_groups")]
         if channels is not None and _flag(b.get("affine")) and _differs(channels, got):
-            return shape, [Problem("CNV102", {"expected": channels, "got": dim_text(got),
-                                              "what": "channels"}, "num_channels")]
-        if groups and type(got) is int and got % groups:
-            return shape, [Problem("CNV109", {"what": "input channels", "value": got,
-                                              "groups": groups}, "num_groups")]
+            return None, [Problem("CNV102", {"expected": channels, "got": dim_text(got),
+                                             "what": "channels"}, "num_channels")]
         return shape, []
 
     def params(self, b: dict) -> Optional[int]:
@@ -571,6 +629,7 @@ class LayerNorm(Family):
     """LayerNorm, RMSNorm, F.layer_norm: the last axes must equal normalized_shape."""
 
     bias_param: bool = True  # RMSNorm has a weight only
+    functional: bool = False  # F.layer_norm takes a tuple only
 
     elementwise = True
 
@@ -582,6 +641,8 @@ class LayerNorm(Family):
     def check(self, b: dict) -> list:
         if b["normalized_shape"] == ():
             return [_invalid("normalized_shape", "normalized_shape must not be empty")]
+        if self.functional and _int(b["normalized_shape"]) is not None:
+            return [_invalid("normalized_shape", "normalized_shape must be a tuple of ints")]
         return []
 
     def apply(self, b: dict, shape: Shape) -> tuple:
@@ -593,7 +654,7 @@ class LayerNorm(Family):
         got = shape[len(shape) - len(normalized):]
         if any(_differs(e, g) for e, g in zip(normalized, got)):
             single = len(normalized) == 1
-            return shape, [Problem("CNV102", {
+            return None, [Problem("CNV102", {
                 "expected": normalized[0] if single else list(normalized),
                 "got": dim_text(got[0]) if single else "[" + ", ".join(map(dim_text, got)) + "]",
                 "what": "normalized shape"}, "normalized_shape")]
@@ -637,13 +698,34 @@ def _linear_problem(expected: Optional[int], got, arg: str) -> Optional[Problem]
             "CNV103", {"expected": expected, "got": got}, arg)
     if sizes.can_be(got, expected) is not False:
         return None
-    text = f"{dim_text(got)} for every input size"
-    fits = sizes.fitting_inputs(got, expected)
-    if fits:
-        ranges = ", ".join(f"{var}={lo}" if lo == hi else f"{var}={lo}..{hi}"
-                           for var, (lo, hi) in sorted(fits[0].items()))
-        text += f"; an input of {ranges} would give {expected}"
-    return Problem("CNV103", {"expected": expected, "got": text}, arg)
+    return Problem("CNV103", {"expected": expected,
+                              "got": f"{dim_text(got)} for every input size"
+                                     + _closest_input(got, expected)}, arg)
+
+
+def _closest_input(got, k: int) -> str:
+    """"; an input of H=32..35, W=32..35 would give 576": the square input coming closest to k.
+
+    Symbolic sizes never shrink as the input grows, so the scan stops once it passes k."""
+    factors = [got] if isinstance(got, sizes.Expr) else list(getattr(got, "factors", ()))
+    if not factors:
+        return ""
+    names = {f.var for f in factors}
+    closest = None
+    for size in range(max(f.min_input for f in factors), 4096):
+        value = sizes.value_at(got, {name: size for name in names})
+        if value is None:
+            return ""
+        if closest is None or abs(value - k) < abs(closest - k):
+            closest = value
+        if value > k:
+            break
+    fits = sizes.fitting_inputs(got, closest) if closest is not None else []
+    if not fits:
+        return ""
+    ranges = ", ".join(f"{var}={lo}" if lo == hi else f"{var}={lo}..{hi}"
+                       for var, (lo, hi) in sorted(fits[0].items()))
+    return f"; an input of {ranges} would give {closest}"
 
 
 @dataclass(frozen=True)
@@ -702,7 +784,8 @@ class Elementwise(Family):
                 else f"at least {self.min_rank}D"
             return None, [_wrong_rank(expected, shape)]
         if self.dim is not None:
-            return shape, _first(_dim_problem(b.get(self.dim), len(shape), self.dim, shape))
+            return _result(shape, _first(_dim_problem(b.get(self.dim), len(shape), self.dim,
+                                                      shape)))
         return shape, []
 
 
@@ -714,12 +797,21 @@ def _probability(b: dict) -> Optional[Problem]:
 
 
 def _hardtanh_bounds(b: dict) -> Optional[Problem]:
+    """nn.Hardtanh wants max_val > min_val (min_value/max_value are their deprecated names)."""
     low = b["min_val"] if b.get("min_value") is None else b["min_value"]
     high = b["max_val"] if b.get("max_value") is None else b["max_value"]
     low, high = _number(low), _number(high)
     if low is not None and high is not None and high <= low:
         return _invalid("max_val", f"max_val ({high}) must be greater than min_val ({low})",
                         "init")
+    return None
+
+
+def _hardtanh_function_bounds(b: dict) -> Optional[Problem]:
+    """F.hardtanh accepts min_val == max_val."""
+    low, high = _number(b["min_val"]), _number(b["max_val"])
+    if low is not None and high is not None and low > high:
+        return _invalid("min_val", f"min_val ({low}) cannot be greater than max_val ({high})")
     return None
 
 
@@ -744,6 +836,7 @@ def _celu_alpha(b: dict) -> Optional[Problem]:
 _ARGUMENT_RULES = {
     "probability": _probability,
     "hardtanh": _hardtanh_bounds,
+    "hardtanh_function": _hardtanh_function_bounds,
     "gelu": _gelu_approximate,
     "rrelu": _rrelu_bounds,
     "celu": _celu_alpha,
@@ -856,14 +949,13 @@ class Unflatten(Family):
         n, known = shape[axis], 1
         for v in values:
             known *= v if v != -1 else 1
+        wrong = _invalid("unflattened_size", f"unflattened_size={values} does not multiply up "
+                                             f"to the size {dim_text(n)} of dim {dim}")
         if type(n) is int:
-            fits = n % known == 0 if -1 in values and known else n == known
-            if not fits:
-                return None, [_invalid("unflattened_size", f"unflattened_size={b['unflattened_size']} "
-                                       f"does not multiply up to the size {n} of dim {dim}")]
+            if not (n % known == 0 if -1 in values and known else n == known):
+                return None, [wrong]
         elif -1 not in values and _differs(known, n):
-            return None, [_invalid("unflattened_size", f"unflattened_size={b['unflattened_size']} "
-                                   f"does not multiply up to the size {dim_text(n)} of dim {dim}")]
+            return None, [wrong]
         inferred = n // known if type(n) is int and known else None
         new = tuple(inferred if v == -1 else v for v in values)
         return shape[:axis] + new + shape[axis + 1:], []
@@ -888,11 +980,13 @@ class Squeeze(Family):
             axes = {_axis(d, rank) for d in dims}
         kept = []
         for i, n in enumerate(shape):
-            if i not in axes or n is sizes.BATCH or n != 1 and type(n) is int:
+            if i not in axes or n is sizes.BATCH:
                 kept.append(n)
-            elif type(n) is not int and (n is None or sizes.can_be(n, 1) is not False):
+            elif type(n) is int:
+                kept += [n] if n != 1 else []
+            elif n is None or sizes.can_be(n, 1) is not False:
                 return None, []  # maybe 1, maybe not: the rank is unknown
-            elif type(n) is not int:
+            else:
                 kept.append(n)
         return tuple(kept), []
 
@@ -904,7 +998,7 @@ class Unsqueeze(Family):
         if dim is None:
             return None, []
         if not -len(shape) - 1 <= dim <= len(shape):
-            return None, [Problem("CNV111", {"expected": _at_least(dim if dim < 0 else dim - 1),
+            return None, [Problem("CNV111", {"expected": _at_least(dim + 1 if dim < 0 else dim - 1),
                                              "got": shape_text(shape)}, "dim", "forward")]
         axis = dim % (len(shape) + 1)
         return shape[:axis] + (1,) + shape[axis:], []
@@ -980,7 +1074,7 @@ class Reduce(Family):
 _INTERPOLATE_RANKS = {"nearest": (3, 4, 5), "nearest-exact": (3, 4, 5), "area": (3, 4, 5),
                       "linear": (3,), "bilinear": (4,), "bicubic": (4,), "trilinear": (5,),
                       "lanczos": (4,)}
-_INTERPOLATING = ("linear", "bilinear", "bicubic", "trilinear", "lanczos")
+_NOT_INTERPOLATING = ("nearest", "area", "nearest-exact")  # these take no align_corners
 
 
 @dataclass(frozen=True)
@@ -1004,7 +1098,7 @@ class Upsample(Family):
         a = self._args(b)
         size, scale, mode = a["size"], a["scale_factor"], a["mode"]
         antialias, recompute = _flag(a["antialias"]), _flag(a["recompute_scale_factor"])
-        if UNKNOWN in (size, scale, mode, a["align_corners"]) or None in (antialias, recompute):
+        if not _known((size, scale, mode, a["align_corners"])) or None in (antialias, recompute):
             return []
         if isinstance(mode, str) and mode not in _INTERPOLATE_RANKS:
             return [_invalid("mode", f"mode={mode!r} is not one of "
@@ -1021,7 +1115,7 @@ class Upsample(Family):
             if size is not None and recompute else None,
             _invalid("align_corners", f"align_corners can only be set with the interpolating "
                                       f"modes (mode={mode!r})")
-            if mode not in _INTERPOLATING and a["align_corners"] is not None else None,
+            if mode in _NOT_INTERPOLATING and a["align_corners"] is not None else None,
             _invalid("antialias", "antialias needs mode 'bilinear', 'bicubic' or 'lanczos'")
             if antialias and mode not in ("bilinear", "bicubic", "lanczos") else None,
             _invalid("mode", "mode='lanczos' needs antialias=True and align_corners=False")
@@ -1057,9 +1151,9 @@ class Upsample(Family):
                 out = sizes.scale_out(n, target)
             minimum = 0 if mode == "area" else 1  # area pools adaptively: 0 is allowed
             if type(out) is int and out < minimum and isinstance(mode, str):
+                given = "size" if size is not None else "scale_factor"
                 return None, [_too_small(f"output size {out} is below {minimum} (input "
-                                         f"{dim_text(n)}, {'size' if size is not None else 'scale_factor'} "
-                                         f"{target})")]
+                                         f"{dim_text(n)}, {given} {target})")]
             dims.append(out)
         return shape[:2] + tuple(dims), []
 
@@ -1132,8 +1226,7 @@ class Pad(Family):
             _invalid("mode", f"mode={mode!r} is not one of {', '.join(_PAD_MODES)}")
             if isinstance(mode, str) and mode not in _PAD_MODES else None,
             _invalid("value", f"mode={mode!r} does not take a value")
-            if not self.rank and mode != "constant" and b.get("value") not in (None, UNKNOWN)
-            else None,
+            if not self.rank and mode != "constant" and _number(b.get("value")) else None,
             _invalid("padding" if self.rank else "pad",
                      f"the pad tuple {pads} needs an even number of values")
             if pads is not None and len(pads) % 2 else None,
@@ -1143,37 +1236,48 @@ class Pad(Family):
         mode, pads = self._mode(b), self._pads(b)
         if pads is None or mode not in _PAD_MODES:
             return None, []
-        axes = len(pads) // 2
         if self.mode == "circular" and len(shape) not in (self.rank + 1, self.rank + 2):
             return None, [_wrong_rank(_spatial_ranks(self.rank), shape)]
-        if axes > len(shape):
-            return None, [_wrong_rank(f"at least {axes}D", shape)]
-        if mode != "constant" and (axes not in (1, 2, 3) or len(shape) not in (axes + 1, axes + 2)):
-            expected = f"{axes + 1}D or {axes + 2}D" if axes in (1, 2, 3) else "(padding at most 3 axes)"
-            return None, [_wrong_rank(expected, shape)]
-        out = list(shape)
-        for i in range(axes):
-            left, right = pads[2 * i], pads[2 * i + 1]
-            axis = len(shape) - 1 - i
-            n = shape[axis]
-            problem = _pad_problem(mode, n, left, right) if type(n) is int else None
+        out, problem = _pad_shape(mode, pads, shape)
+        return out, _first(problem)
+
+
+def _pad_shape(mode: str, pads: tuple, shape: Shape) -> tuple:
+    """F.pad: (output shape, problem) for an even-length pad tuple (last axis first)."""
+    axes = len(pads) // 2
+    if axes > len(shape):
+        return None, _wrong_rank(f"at least {axes}D", shape)
+    if mode != "constant" and (axes not in (1, 2, 3) or len(shape) not in (axes + 1, axes + 2)):
+        expected = f"{axes + 1}D or {axes + 2}D" if axes in (1, 2, 3) else \
+            f"(non-constant padding of {axes} axes)"
+        return None, _wrong_rank(expected, shape)
+    out, padded = list(shape), []
+    for i in range(axes):
+        left, right = pads[2 * i], pads[2 * i + 1]
+        axis = len(shape) - 1 - i
+        n = shape[axis]
+        if type(n) is int:
+            problem = _pad_problem(mode, n, left, right)
             if problem is not None:
-                return None, [problem]
-            out[axis] = sizes.shift(n, left + right) if _sized(n) else None
-        return tuple(out), []
+                return None, problem
+            padded.append(n + left + right)
+        out[axis] = sizes.shift(n, left + right) if _sized(n) else None
+    if mode in ("reflect", "replicate") and len(padded) == axes and max(padded) < 1:
+        return None, _too_small(f"padding leaves an empty map of {tuple(reversed(padded))}")
+    return tuple(out), None
 
 
 def _pad_problem(mode: str, n: int, left: int, right: int) -> Optional[Problem]:
-    out = n + left + right
+    """Reflect padding must stay inside the input, circular wraps at most once; no output < 0."""
     if mode == "reflect" and max(left, right) >= n:
         return _too_small(f"reflect padding {max(left, right)} needs an input larger than "
                           f"{max(left, right)} (input {n})")
     if mode == "circular" and max(left, right) > n:
         return _too_small(f"circular padding {max(left, right)} wraps around an input of {n} "
                           "more than once")
-    minimum = 1 if mode in ("reflect", "replicate") else 0
-    if out < minimum:
-        return _too_small(f"padding ({left}, {right}) leaves {out} of an input of {n}")
+    if n + left + right < 0:
+        return _too_small(f"padding ({left}, {right}) leaves {n + left + right} of an input "
+                          f"of {n}")
     return None
 
 
@@ -1383,7 +1487,7 @@ for _name, _params in (
 _fn(_F + "gelu", "input, approximate='none'", Elementwise(checks=("gelu",)))
 _fn(_F + "celu", "input, alpha=1.0, inplace=False", Elementwise(checks=("celu",)))
 _fn(_F + "hardtanh", "input, min_val=-1.0, max_val=1.0, inplace=False",
-    Elementwise(checks=("hardtanh",)))
+    Elementwise(checks=("hardtanh_function",)))
 for _name in ("softmax", "softmin", "log_softmax"):
     _fn(_F + _name, "input, dim=None, _stacklevel=3, dtype=None", Elementwise(dim="dim"))
 _fn(_F + "glu", "input, dim=-1", GLU())
@@ -1416,7 +1520,8 @@ _fn(_F + "interpolate", "input, size=None, scale_factor=None, mode='nearest', "
 _fn(_F + "upsample", "input, size=None, scale_factor=None, mode='nearest', align_corners=None",
     Upsample())
 _fn(_F + "pad", "input, pad, mode='constant', value=None", Pad())
-_fn(_F + "layer_norm", "input, normalized_shape, weight=None, bias=None, eps=1e-05", LayerNorm())
+_fn(_F + "layer_norm", "input, normalized_shape, weight=None, bias=None, eps=1e-05",
+    LayerNorm(functional=True))
 _fn(_F + "group_norm", "input, num_groups, weight=None, bias=None, eps=1e-05", GroupNorm())
 _fn(_F + "pixel_shuffle", "input, upscale_factor", PixelShuffle("upscale_factor"))
 _fn(_F + "pixel_unshuffle", "input, downscale_factor", PixelShuffle("downscale_factor"))
