@@ -223,8 +223,11 @@ class Call:
     params: int
 
 
-def trace_calls(model: torch.nn.Module, shape: tuple[int, ...]) -> list[Call]:
-    """Every module call of one forward, in pre-order (a container before its children)."""
+def trace_calls(model: torch.nn.Module, shape: tuple[int, ...], partial: bool = False) -> list[Call]:
+    """Every module call of one forward, in pre-order (a container before its children).
+
+    ``partial``: the forward is expected to fail; return the calls made before it did.
+    """
     records: list[dict] = []
     open_calls: list[int] = []
     seen: dict[str, int] = {}
@@ -251,6 +254,9 @@ def trace_calls(model: torch.nn.Module, shape: tuple[int, ...]) -> list[Call]:
     try:
         with torch.no_grad():
             model(zeros_for(shape))
+    except Exception:
+        if not partial:
+            raise
     finally:
         for handle in handles:
             handle.remove()

@@ -224,6 +224,37 @@ def test_explain_shapes_equal_torch(path):
     assert not problems, f"{path.name}: explain disagrees with torch\n  " + "\n  ".join(problems)
 
 
+BUGGY = [path for path in FIXTURES if oracle.parse_expectations(path)]
+
+
+@by_name(BUGGY)
+def test_explain_shapes_equal_torch_up_to_the_error(path):
+    """On a broken model, every shape explain gives for a call torch completed is torch's."""
+    from conv_lint.engine import analyse
+
+    source = path.read_text()
+    module = oracle.load_fixture(path)
+    problems: list[str] = []
+    for root in fixture_roots(path):
+        try:
+            model = oracle.build(module, root.cls)
+        except Exception:
+            continue  # fails at construction: torch completed no call to compare with
+        completed = {(call.name, call.occurrence): call
+                     for call in oracle.trace_calls(model, root.shape, partial=True)
+                     if call.shape is not None}
+        tables = [t for t in analyse(source, str(path), root.shape).models if t.cls == root.cls]
+        occurrences: Counter = Counter()
+        for row in tables[0].layers if tables else []:
+            call = completed.get((row.name, occurrences[row.name]))
+            occurrences[row.name] += 1
+            if call is not None and is_concrete(row.output_shape) \
+                    and list(row.output_shape) != list(call.shape):
+                problems.append(f"{root.cls}: {row.name}: shape {row.output_shape}, "
+                                f"torch {list(call.shape)}")
+    assert not problems, f"{path.name}: explain disagrees with torch\n  " + "\n  ".join(problems)
+
+
 def is_concrete(shape) -> bool:
     return isinstance(shape, (list, tuple)) and all(type(size) is int for size in shape)
 

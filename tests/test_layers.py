@@ -387,8 +387,7 @@ def test_layer_signature_is_torch_signature(qualname):
             target(1)
         assert kind.bind([1], {}) is None
         return
-    real = inspect.signature(target)
-    assert _params(kind.signature) == _params(real.replace(return_annotation=real.empty))
+    assert _params(kind.signature) == _params(inspect.signature(target))
 
 
 def _torch_signature(qualname: str) -> Optional[inspect.Signature]:
@@ -585,6 +584,22 @@ def test_convolution_known_errors():
     small = predict(cases[13]).problems[0]
     assert small.fields["detail"] == "kernel 5 is larger than the padded input 4 " \
                                      "(input 4, padding 0)"
+
+
+@pytest.mark.parametrize("name,args,attributes", [
+    ("Conv2d", (3, 16, 5), ("in_channels", "out_channels")),
+    ("ConvTranspose1d", (8, 4, 3), ("in_channels", "out_channels")),
+    ("Linear", (120, 84), ("in_features", "out_features")),
+    ("Bilinear", (20, 30, 40), ("in1_features", "out_features")),
+    ("BatchNorm2d", (64,), ("num_features", "num_features")),
+    ("InstanceNorm1d", (12,), ("num_features", "num_features")),
+    ("GroupNorm", (4, 32), ("num_channels", "num_channels")),
+])
+def test_in_and_out_channels_are_torch_attributes(name, args, attributes):
+    kind, module = layers.LAYERS[f"torch.nn.{name}"], getattr(nn, name)(*args)
+    bound = kind.bind(list(args), {})
+    assert (kind.in_channels(bound), kind.out_channels(bound)) == tuple(
+        getattr(module, attribute) for attribute in attributes)
 
 
 def test_convolution_channels_and_unknowns():
