@@ -241,7 +241,9 @@ class FileInterpreter(ShapeFlow):
         self.first_input = first.lazy
         inputs = [first]
         params = _positional_params(forward)[1:]
-        for index, _param in enumerate(params[1:], start=1):
+        for index, param in enumerate(params[1:], start=1):
+            if param.default is not None:
+                break  # run as model(x): optional arguments keep their defaults
             inputs.append(Tensor(lazy=LazyInput(suffix=str(index)), origin="input"))
         output = self._call_function(forward, [module] + inputs[:len(params)], {},
                                      self_module=module, cls=self._owner(info, "forward"),

@@ -10,6 +10,10 @@ Arguments are plain Python values or ``UNKNOWN``; shapes are full shapes (dim 0 
 ``sizes.BATCH`` when batched) whose dims are ints, symbolic sizes or ``None``. Precision first: a
 check that involves anything unknown stays silent, and a problem is reported only where torch
 itself raises (checked against torch in tests/test_layers.py).
+
+A :class:`Problem` says ``when`` torch raises it: ``"init"`` (the constructor) or ``"forward"``
+(the call). ``check`` reports the first argument error alone; ``apply`` then stays silent (the
+layer cannot run) and otherwise reports the first error of the call, in torch's order.
 """
 
 from __future__ import annotations
@@ -114,7 +118,11 @@ def _axis(dim, rank: int) -> Optional[int]:
 
 
 def _at_least(dim: int) -> str:
-    return f"at least {dim + 1 if dim >= 0 else -dim}D"
+    return _or_higher(dim + 1 if dim >= 0 else -dim)
+
+
+def _or_higher(rank: int) -> str:
+    return f"{rank}D or higher"
 
 
 def _dim_problem(dim, rank: int, arg: str, shape: Shape) -> Optional[Problem]:
@@ -540,7 +548,7 @@ class BatchNorm(Family):
 
     def apply(self, b: dict, shape: Shape) -> tuple:
         if _rank_ok(shape, self.ranks, 2) is False:
-            expected = " or ".join(f"{n}D" for n in self.ranks) if self.ranks else "at least 2D"
+            expected = " or ".join(f"{n}D" for n in self.ranks) if self.ranks else _or_higher(2)
             return None, [_wrong_rank(expected, shape)]
         return _result(shape, _first(_features_problem(b, shape[1], _has_stats_or_weights(b))))
 
@@ -605,7 +613,7 @@ class GroupNorm(Family):
 
     def apply(self, b: dict, shape: Shape) -> tuple:
         if len(shape) < 2:
-            return None, [_wrong_rank("at least 2D", shape)]
+            return None, [_wrong_rank(_or_higher(2), shape)]
         groups, channels, got = _int(b["num_groups"]), _int(b.get("num_channels")), shape[1]
         if groups and type(got) is int and got % groups:  # torch checks this first
             return None, [Problem("CNV109", {"what": "input channels", "value": got,
@@ -650,14 +658,16 @@ class LayerNorm(Family):
         if normalized is None:
             return shape, []
         if len(shape) < len(normalized):
-            return None, [_wrong_rank(f"at least {len(normalized)}D", shape)]
+            return None, [_wrong_rank(_or_higher(len(normalized)), shape)]
         got = shape[len(shape) - len(normalized):]
         if any(_differs(e, g) for e, g in zip(normalized, got)):
-            single = len(normalized) == 1
-            return None, [Problem("CNV102", {
-                "expected": normalized[0] if single else list(normalized),
-                "got": dim_text(got[0]) if single else "[" + ", ".join(map(dim_text, got)) + "]",
-                "what": "normalized shape"}, "normalized_shape")]
+            if len(normalized) == 1:
+                fields = {"expected": normalized[0], "got": dim_text(got[0]),
+                          "what": "features on the last axis"}
+            else:
+                fields = {"expected": shape_text(normalized), "got": shape_text(got),
+                          "what": "as the last axes"}
+            return None, [Problem("CNV102", fields, "normalized_shape")]
         return shape, []
 
     def params(self, b: dict) -> Optional[int]:
@@ -682,7 +692,7 @@ class LocalResponseNorm(Family):
 
     def apply(self, b: dict, shape: Shape) -> tuple:
         if len(shape) < 3:
-            return None, [_wrong_rank("at least 3D", shape)]
+            return None, [_wrong_rank(_or_higher(3), shape)]
         return shape, []
 
 
@@ -736,7 +746,7 @@ class Linear(Family):
 
     def apply(self, b: dict, shape: Shape) -> tuple:
         if len(shape) < 1:
-            return None, [_wrong_rank("at least 1D", shape)]
+            return None, [_wrong_rank(_or_higher(1), shape)]
         first = self.inputs[0]
         problem = _linear_problem(_int(b[first]), shape[-1], first)
         if problem is not None:
@@ -781,7 +791,7 @@ class Elementwise(Family):
     def apply(self, b: dict, shape: Shape) -> tuple:
         if (self.ranks and len(shape) not in self.ranks) or len(shape) < self.min_rank:
             expected = " or ".join(f"{n}D" for n in self.ranks) if self.ranks \
-                else f"at least {self.min_rank}D"
+                else _or_higher(self.min_rank)
             return None, [_wrong_rank(expected, shape)]
         if self.dim is not None:
             return _result(shape, _first(_dim_problem(b.get(self.dim), len(shape), self.dim,
@@ -889,7 +899,7 @@ class ChannelShuffle(Family):
 
     def apply(self, b: dict, shape: Shape) -> tuple:
         if len(shape) < 3:
-            return None, [_wrong_rank("at least 3D", shape)]
+            return None, [_wrong_rank(_or_higher(3), shape)]
         groups, channels = _int(b["groups"]), shape[1]
         if groups and type(channels) is int and channels % groups:
             return None, [Problem("CNV109", {"what": "channels", "value": channels,
@@ -1129,8 +1139,8 @@ class Upsample(Family):
         per_axis = size if size is not None else scale
         if isinstance(per_axis, tuple) and len(per_axis) != spatial:
             name = "size" if size is not None else "scale_factor"
-            return None, [_wrong_rank(f"{len(per_axis) + 2}D ({name} has {len(per_axis)} "
-                                      "values)", shape)]
+            return None, [_wrong_rank(f"{len(per_axis) + 2}D (matching {name}={per_axis})",
+                                      shape)]
         ranks = _INTERPOLATE_RANKS.get(mode) if isinstance(mode, str) else None
         if ranks is not None and len(shape) not in ranks:
             expected = "3D, 4D or 5D" if len(ranks) == 3 else f"{ranks[0]}D ({mode} mode)"
@@ -1178,7 +1188,7 @@ class PixelShuffle(Family):
 
     def apply(self, b: dict, shape: Shape) -> tuple:
         if len(shape) < 3:
-            return None, [_wrong_rank("at least 3D", shape)]
+            return None, [_wrong_rank(_or_higher(3), shape)]
         r = _int(b[self.factor])
         if r is None:
             return None, []
@@ -1246,7 +1256,7 @@ def _pad_shape(mode: str, pads: tuple, shape: Shape) -> tuple:
     """F.pad: (output shape, problem) for an even-length pad tuple (last axis first)."""
     axes = len(pads) // 2
     if axes > len(shape):
-        return None, _wrong_rank(f"at least {axes}D", shape)
+        return None, _wrong_rank(_or_higher(axes), shape)
     if mode != "constant" and (axes not in (1, 2, 3) or len(shape) not in (axes + 1, axes + 2)):
         expected = f"{axes + 1}D or {axes + 2}D" if axes in (1, 2, 3) else \
             f"(non-constant padding of {axes} axes)"
