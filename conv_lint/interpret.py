@@ -377,7 +377,7 @@ class FileInterpreter(ShapeFlow):
         # other targets (self.x.y = ...) change nothing we track
 
     def _exec_if(self, node: cst.If, frame: Frame) -> None:
-        test = self._truth(self.eval(node.test, frame))
+        test = _truth(self.eval(node.test, frame))
         orelse = node.orelse
         branches = []
         if test is not False:
@@ -463,7 +463,7 @@ class FileInterpreter(ShapeFlow):
         if isinstance(node, cst.Comparison):
             return self._comparison(node, frame)
         if isinstance(node, cst.IfExp):
-            test = self._truth(self.eval(node.test, frame))
+            test = _truth(self.eval(node.test, frame))
             if test is True:
                 return self.eval(node.body, frame)
             if test is False:
@@ -630,7 +630,7 @@ class FileInterpreter(ShapeFlow):
 
     def _boolean(self, node: cst.BooleanOperation, frame: Frame):
         left = self.eval(node.left, frame)
-        truth = self._truth(left)
+        truth = _truth(left)
         is_and = isinstance(node.operator, cst.And)
         if truth is None:
             self.eval(node.right, frame)
@@ -651,19 +651,6 @@ class FileInterpreter(ShapeFlow):
             left = right
         return result
 
-    def _truth(self, value) -> Optional[bool]:
-        if value is UNKNOWN or isinstance(value, (Tensor, _Qualified)):
-            return None
-        if isinstance(value, (Module, ClassRef, FunctionRef)):
-            return True
-        if isinstance(value, ListValue):
-            return None if value.items is None else bool(value.items)
-        if isinstance(value, (int, float, str, tuple, dict, type(None))):
-            if isinstance(value, tuple) and any(v is UNKNOWN for v in value):
-                return bool(value)  # a tuple's truth is its length
-            return bool(value)
-        return None
-
     def _comprehension(self, node, frame: Frame):
         results = []
         if not self._comprehend(node.for_in, node.elt, frame, dict(frame.env), results):
@@ -679,7 +666,7 @@ class FileInterpreter(ShapeFlow):
             self._assign(comp.target, item, sub)
             keep = True
             for condition in comp.ifs:
-                truth = self._truth(self.eval(condition.test, sub))
+                truth = _truth(self.eval(condition.test, sub))
                 if truth is None:
                     return False
                 keep = keep and truth
@@ -1029,6 +1016,17 @@ def _assigned_names(node: cst.CSTNode) -> set:
 
     node.visit(Collector())
     return names
+
+
+def _truth(value) -> Optional[bool]:
+    """bool(value) where the interpreter knows it, else None."""
+    if isinstance(value, (Module, ClassRef, FunctionRef)):
+        return True
+    if isinstance(value, ListValue):
+        return None if value.items is None else bool(value.items)
+    if isinstance(value, (int, float, str, tuple, dict, type(None))):
+        return bool(value)  # a tuple's truth is its length, whatever it holds
+    return None  # UNKNOWN, tensors, references
 
 
 def _jumps(body: cst.CSTNode) -> bool:

@@ -39,13 +39,6 @@ Span = Tuple[int, int]  # an inclusive range of input sizes
 class _Batch:
     """The batch axis N: carried through shapes, never sized."""
 
-    _instance = None
-
-    def __new__(cls):
-        if cls._instance is None:
-            cls._instance = super().__new__(cls)
-        return cls._instance
-
     def __repr__(self) -> str:
         return "N"
 

@@ -14,13 +14,6 @@ from typing import Any, Optional
 class _Unknown:
     """An argument or value the reader could not resolve. Checks involving it stay silent."""
 
-    _instance = None
-
-    def __new__(cls):
-        if cls._instance is None:
-            cls._instance = super().__new__(cls)
-        return cls._instance
-
     def __repr__(self) -> str:
         return "UNKNOWN"
 
