@@ -82,6 +82,41 @@ _TABLE = (
         "{layer} expects a {expected} input but receives shape {got}{source}",
         "A layer given a tensor with the wrong number of axes (e.g. a conv after flatten).",
     ),
+    Code(
+        "CNV201", "padding-changes-size",
+        "{layer}: padding={padding} changes the map size ({before} -> {after}) while {peers} "
+        "keep it; padding={fix} keeps it",
+        "A stride-1 conv whose padding changes the map size among convs that preserve it.",
+    ),
+    Code(
+        "CNV202", "even-kernel-padding",
+        "{layer}: kernel {kernel} with padding {padding} grows the map by {growth} "
+        "({before} -> {after}); an even kernel cannot keep the size with symmetric padding",
+        "A stride-1 conv with an even kernel and symmetric padding that grows the map.",
+    ),
+    Code(
+        "CNV203", "excessive-early-stride",
+        "{layer}: {detail}",
+        "Downsampling too aggressive in the first layers: detail is thrown away before any "
+        "feature is learned.",
+    ),
+    Code(
+        "CNV204", "stride-over-kernel",
+        "{layer}: stride {stride} is larger than kernel {kernel}, so {skipped} of every "
+        "{stride} input rows/columns are never read",
+        "A conv or pool whose stride exceeds its kernel (1x1 projection shortcuts excepted).",
+    ),
+    Code(
+        "CNV205", "floor-drops-input",
+        "{layer}: the last {dropped} {what} of its {size} input are never read; "
+        "an input of {fix} would be read whole",
+        "With a known input size, a conv/pool whose last window ends before the end of its input.",
+    ),
+    Code(
+        "CNV206", "bias-before-norm",
+        "{layer} has a bias that {norm} cancels; use bias=False",
+        "A conv with a bias directly followed by BatchNorm, whose mean subtraction removes it.",
+    ),
 )
 
 CODES: dict[str, Code] = {code.code: code for code in _TABLE}

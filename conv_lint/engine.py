@@ -49,25 +49,29 @@ def analyse(
     input_shape: Optional[tuple[int, ...]] = None,
     *,
     tables: bool = True,
+    options=None,
 ) -> Analysis:
     """Analyse ``source``; never raises. ``input_shape`` is per sample, batch left out.
 
     ``tables=False`` skips the layer tables (and the position lookups they need): the flake8
-    plugin wants findings only.
+    plugin wants findings only. ``options`` (a ``rules.Options``) configures the CNV2xx rules.
     """
     try:
-        return _analyse(source, input_shape, tables)
+        return _analyse(source, input_shape, tables, options)
     except RecursionError:
         return Analysis(error="nesting too deep to analyse")
     except Exception as error:  # the host (flake8, an editor) must never see our failure
         return Analysis(error=f"internal error: {type(error).__name__}: {error}")
 
 
-def _analyse(source: str, input_shape, tables: bool) -> Analysis:
+def _analyse(source: str, input_shape, tables: bool, options) -> Analysis:
     import libcst as cst
 
     from conv_lint import directives
     from conv_lint.interpret import FileInterpreter, GiveUp
+    from conv_lint.rules import ModelRun, Options
+
+    options = options or Options()
 
     try:
         module = cst.parse_module(source)
@@ -87,6 +91,8 @@ def _analyse(source: str, input_shape, tables: bool) -> Analysis:
             del interpreter.reports[before:]
             analysis.error = f"{info.name} skipped: {error or type(error).__name__}"
             continue
+        _warn(interpreter, ModelRun(info.name, [c for c in interpreter.calls if c.certain],
+                                    interpreter.names), options)
         if tables:
             runs.append((info, root, list(interpreter.rows or []), shape or input_shape, forced))
     if not interpreter.reports and not runs:
@@ -99,6 +105,18 @@ def _analyse(source: str, input_shape, tables: bool) -> Analysis:
     for info, root, rows, shape, forced in runs:
         analysis.models.append(_table(info, rows, shape, forced, positions, interpreter))
     return analysis
+
+
+def _warn(interpreter, run, options) -> None:
+    """The design rules' warnings on one model run; a failing rule costs only its own."""
+    from conv_lint.rules import RULES
+
+    for rule in RULES:
+        try:
+            for node, fields in rule.check(run, options):
+                interpreter.warn(node, rule.code, **fields)
+        except Exception:  # noqa: BLE001 - one rule's bug must not cost the file its findings
+            continue
 
 
 def _roots(interpreter) -> list:

@@ -39,6 +39,21 @@ class Row:
 
 
 @dataclass(eq=False)
+class Call:
+    """One layer or torch function applied in forward: what the design rules (CNV2xx) read."""
+
+    kind: Any  # layers.LayerType
+    bound: dict
+    name: str  # "features.3", or "F.max_pool2d"
+    node: Any  # where a warning about it points: a layer's constructor, a function's call
+    layer: Optional[Layer]
+    input: tuple
+    output: tuple
+    fed_by: Optional["Call"]  # the call whose output this one received directly, if any
+    certain: bool = True  # False under an `if` the interpreter could not decide
+
+
+@dataclass(eq=False)
 class TensorMethod:
     """``x.view`` before it is called."""
 
@@ -129,18 +144,7 @@ class ShapeFlow:
         name = self.names.get(id(layer), layer.kind.name)
         if not isinstance(tensor, Tensor):
             return Tensor(origin=name)
-        self._settle(tensor, layer.kind.name)
-        problems = [p for p in layer.kind.check(layer.bound) if not raised_at_construction(p)]
-        self._report_problems(problems, node, name, tensor.origin)
-        if tensor.shape is None:
-            if tensor.lazy is not None and _elementwise(layer.kind, layer.bound, None):
-                return tensor.derived(origin=tensor.origin)
-            return Tensor(origin=name)
-        shape, problems = layer.kind.apply(layer.bound, tensor.shape)
-        self._report_problems(problems, node, name, tensor.origin)
-        if problems:
-            return Tensor(origin=name)
-        return Tensor(shape, origin=_origin_after(layer.kind, layer.bound, name, tensor.origin))
+        return self._run(layer.kind, layer.bound, tensor, node, name, layer)
 
     def _apply_function(self, kind, args, kwargs, complete, node, qualname: str):
         if not complete or not args and "input" not in kwargs:
@@ -148,22 +152,31 @@ class ShapeFlow:
         tensor = args[0] if args else kwargs["input"]
         if not isinstance(tensor, Tensor):
             return unknown_result(args)
-        display = display_name(qualname)
         bound = kind.bind([plain(a) for a in args], {k: plain(v) for k, v in kwargs.items()})
         if bound is None:
             return Tensor(origin=tensor.origin)
+        return self._run(kind, bound, tensor, node, display_name(qualname), None)
+
+    def _run(self, kind, bound: dict, tensor: Tensor, node, name: str, layer: Optional[Layer]):
+        """One layer or function call on ``tensor``: report what torch's call raises, record it."""
         self._settle(tensor, kind.name)
         problems = kind.check(bound)
-        self._report_problems(problems, node, display, tensor.origin)
+        if layer is not None:  # a module's constructor problems were reported where it was built
+            problems = [p for p in problems if not raised_at_construction(p)]
+        self._report_problems(problems, node, name, tensor.origin)
         if tensor.shape is None:
-            if tensor.lazy is not None and _elementwise(kind, bound, None):
+            if tensor.lazy is not None and kind.elementwise:
                 return tensor.derived()
-            return Tensor(origin=tensor.origin)
+            return Tensor(origin=tensor.origin if layer is None else name)
         shape, problems = kind.apply(bound, tensor.shape)
-        self._report_problems(problems, node, display, tensor.origin)
+        self._report_problems(problems, node, name, tensor.origin)
         if problems:
-            return Tensor(origin=tensor.origin)
-        return Tensor(shape, origin=tensor.origin)
+            return Tensor(origin=tensor.origin if layer is None else name)
+        call = Call(kind, bound, name, layer.node if layer is not None else node, layer,
+                    tensor.shape, shape, tensor.made_by, certain=not self.uncertain)
+        if self.calls is not None:
+            self.calls.append(call)
+        return Tensor(shape, origin=_origin_after(kind, bound, name, tensor.origin), made_by=call)
 
     def _settle(self, tensor: Tensor, kind_name: str) -> None:
         """Fix an input's rank from the first layer that needs it (see values.LazyInput)."""
@@ -328,11 +341,6 @@ def unknown_result(args):
 
 def raised_at_construction(problem) -> bool:
     return getattr(problem, "when", "init") == "init"
-
-
-def _elementwise(kind, bound, shape) -> bool:
-    """Does this layer keep its input's shape whatever it is (activations, dropout)?"""
-    return bool(getattr(kind, "elementwise", False))
 
 
 def _origin_after(kind, bound: dict, name: str, previous: str) -> str:

@@ -125,6 +125,7 @@ class FileInterpreter(ShapeFlow):
         self.depth = 0
         self.first_input: Optional[LazyInput] = None
         self.uncertain = 0  # depth of branches run without knowing their condition
+        self.calls: Optional[list] = None  # flow.Call records of the forward being run
         self.failed = False  # the model being run has hit an error already
         self._collect()
 
@@ -192,6 +193,13 @@ class FileInterpreter(ShapeFlow):
         self.reports.append(Report(node, code, text[len(code) + 1:]))
         self.failed = True
 
+    def warn(self, node: cst.CSTNode, code: str, **fields: Any) -> None:
+        """A design warning (CNV2xx): unlike errors, every one is kept."""
+        key = (id(node), code)
+        if key not in self._reported:
+            self._reported.add(key)
+            self.reports.append(Report(node, code, message(code, **fields)[len(code) + 1:]))
+
     def _report_problems(self, problems, node, layer_name: str, source: str) -> None:
         for problem in problems:
             fields = dict(problem.fields)
@@ -226,11 +234,12 @@ class FileInterpreter(ShapeFlow):
     def run_root(self, info: ClassInfo, input_shape: Optional[tuple], forced: bool,
                  tables: bool) -> tuple[Optional[UserModule], Optional[Tensor]]:
         """Build ``info`` with its defaults and run forward on the configured or a symbolic input."""
-        self.names, self.rows = {}, None  # __init__ may call modules too (size probes): no rows
+        self.names, self.rows, self.calls = {}, None, None  # __init__ may probe sizes: not rows
         self.failed = False
         module = self.instantiate(info, [], {}, node=info.node)
         self.names = named_modules(module)
         self.rows = [] if tables else None
+        self.calls = []
         forward = info.method("forward")
         if forward is None:
             return module, None

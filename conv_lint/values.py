@@ -43,8 +43,9 @@ class Tensor:
     """A tensor value: its full shape (dim 0 is sizes.BATCH when batched), or None if unknown."""
 
     own_shape: Optional[tuple] = None
-    origin: str = ""  # the layer that produced it, for messages ("from conv1")
+    origin: str = ""  # the layer its channels come from, for messages ("from conv1")
     lazy: Optional[LazyInput] = None
+    made_by: Any = None  # the flow.Call that produced it directly, if any
 
     @property
     def shape(self) -> Optional[tuple]:

@@ -1,0 +1,14 @@
+"""CNV203 (placeholder: the rule is being written)."""
+
+from __future__ import annotations
+
+from conv_lint.rules import register
+from conv_lint.rules.base import Rule
+
+
+@register
+class Placeholder(Rule):
+    code = "CNV203"
+
+    def check(self, run, options):
+        return ()
