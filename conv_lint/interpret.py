@@ -388,44 +388,38 @@ class FileInterpreter(ShapeFlow):
     def _exec_if(self, node: cst.If, frame: Frame) -> None:
         test = _truth(self.eval(node.test, frame))
         orelse = node.orelse
-        branches = []
-        if test is not False:
-            branches.append(node.body.body)
-        if test is not True:
-            if isinstance(orelse, cst.If):
-                branches.append([orelse])
-            elif isinstance(orelse, cst.Else):
-                branches.append(orelse.body.body)
-            else:
-                branches.append([])
-        if len(branches) == 1:
-            self._exec_block(branches[0], frame)
-            return
+        other = [orelse] if isinstance(orelse, cst.If) else \
+            orelse.body.body if isinstance(orelse, cst.Else) else []
+        if test is True:
+            self._exec_block(node.body.body, frame)
+        elif test is False:
+            self._exec_block(other, frame)
+        else:
+            self._exec_each(node.body.body, other, frame)
+
+    def _exec_each(self, first, second, frame: Frame) -> None:
+        """Both branches of an undecided `if`, each on a copy of the state, then the join."""
+        module = frame.self_module
+        start = dict(module.attrs) if module else {}
         outcomes = []
         self.uncertain += 1
         try:
-            for branch in branches:
-                env = dict(frame.env)
-                attrs = dict(frame.self_module.attrs) if frame.self_module else None
-                sub = Frame(env=env, self_module=frame.self_module, cls=frame.cls,
-                            returns=frame.returns, in_forward=frame.in_forward)
+            for branch in (first, second):
+                sub = Frame(dict(frame.env), module, frame.cls, frame.returns, frame.in_forward)
                 try:
                     self._exec_block(branch, sub)
-                    outcomes.append((sub.env, dict(frame.self_module.attrs) if attrs is not None else None))
+                    outcomes.append((sub.env, dict(module.attrs) if module else {}))
                 except _Return:
-                    pass
-                if attrs is not None:
-                    frame.self_module.attrs.clear()
-                    frame.self_module.attrs.update(attrs)
+                    pass  # this branch returned (or raised): nothing of it flows on
+                if module:
+                    _replace(module.attrs, start)
         finally:
             self.uncertain -= 1
         if not outcomes:
             raise _Return()
-        frame.env.clear()
-        frame.env.update(_join_dicts([env for env, _ in outcomes]))
-        if frame.self_module is not None:
-            frame.self_module.attrs.clear()
-            frame.self_module.attrs.update(_join_dicts([attrs for _, attrs in outcomes]))
+        _replace(frame.env, _join_dicts([env for env, _ in outcomes]))
+        if module:
+            _replace(module.attrs, _join_dicts([attrs for _, attrs in outcomes]))
 
     def _exec_for(self, node: cst.For, frame: Frame) -> None:
         items = as_sequence(_iterable(self.eval(node.iter, frame)))
@@ -1071,6 +1065,11 @@ def _target_names(target) -> set:
     if isinstance(target, cst.StarredElement):
         return _target_names(target.value)
     return set()
+
+
+def _replace(target: dict, source: dict) -> None:
+    target.clear()
+    target.update(source)
 
 
 def _join(a, b):

@@ -1,0 +1,199 @@
+"""What every family shares: :class:`Problem`, the :class:`Family` base, and the helpers
+that read arguments and dims and word the problems."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional
+
+from conv_lint import sizes
+from conv_lint.values import UNKNOWN
+
+Shape = tuple
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A code from codes.py with its template fields (the interpreter adds `layer` and `source`)."""
+
+    code: str
+    fields: dict
+    arg: Optional[str] = None  # the argument the problem is about, for pointing at it
+    when: str = "init"  # "init": torch's constructor raises; "forward": the call raises
+
+
+def _invalid(arg: Optional[str], detail: str, when: str = "forward") -> Problem:
+    return Problem("CNV110", {"detail": detail}, arg, when)
+
+
+def _too_small(detail: str, arg: Optional[str] = None) -> Problem:
+    return Problem("CNV105", {"detail": detail}, arg, "forward")
+
+
+def _wrong_rank(expected: str, shape: Shape) -> Problem:
+    return Problem("CNV111", {"expected": expected, "got": shape_text(shape)}, None, "forward")
+
+
+# ---------------------------------------------------------------- reading arguments and dims
+
+
+def _int(value) -> Optional[int]:
+    """``value`` if it is a plain int (a bool is a flag, not a size), else None."""
+    return value if type(value) is int else None
+
+
+def _ints(value) -> Optional[tuple]:
+    """A tuple of plain ints, else None."""
+    if isinstance(value, tuple) and all(type(v) is int for v in value):
+        return value
+    return None
+
+
+def _number(value) -> Optional[float]:
+    return value if type(value) in (int, float) else None
+
+
+def _flag(value) -> Optional[bool]:
+    """Python truthiness of a plain value (torch tests flags with `if`); None if not plain."""
+    if value is None or isinstance(value, (bool, int, float, str, tuple)):
+        return bool(value)
+    return None
+
+
+def _per_axis(value, rank: int) -> Optional[tuple]:
+    """An int-or-tuple argument as one int per axis, expanded the way torch expands it."""
+    if _int(value) is not None:
+        return (value,) * rank
+    values = _ints(value)
+    if values is None or len(values) not in (1, rank):
+        return None
+    return values * rank if len(values) == 1 else values
+
+
+def _sized(dim) -> bool:
+    return dim is not None and dim is not sizes.BATCH
+
+
+def _differs(expected: int, got) -> bool:
+    """Is ``got`` (a dim) different from ``expected`` for every valid input size?"""
+    return _sized(got) and sizes.proven_different(got, expected)
+
+
+def dim_text(dim) -> str:
+    return "?" if dim is None else str(sizes.describe(dim))
+
+
+def shape_text(shape: Shape) -> str:
+    return "(" + ", ".join(dim_text(d) for d in shape) + ")"
+
+
+def _spatial_ranks(rank: int) -> str:
+    return f"{rank + 1}D (unbatched) or {rank + 2}D (batched)"
+
+
+def _axis(dim, rank: int) -> Optional[int]:
+    """``dim`` wrapped into 0..rank-1 as torch does (a 0-d tensor counts as 1-d); None if out."""
+    span = max(rank, 1)
+    if dim is None or not -span <= dim < span:
+        return None
+    return dim % span
+
+
+def _at_least(dim: int) -> str:
+    return _or_higher(dim + 1 if dim >= 0 else -dim)
+
+
+def _or_higher(rank: int) -> str:
+    return f"{rank}D or higher"
+
+
+def _dim_problem(dim, rank: int, arg: str, shape: Shape) -> Optional[Problem]:
+    """CNV111 when a known ``dim`` argument is out of range for a tensor of ``rank`` axes."""
+    value = _int(dim)
+    if value is None or _axis(value, rank) is not None:
+        return None
+    return Problem("CNV111", {"expected": _at_least(value), "got": shape_text(shape)}, arg,
+                   "forward")
+
+
+def _lengths(bound: dict, names, allowed, rank: int) -> Optional[Problem]:
+    """CNV110 for a tuple argument whose length torch rejects (it allows ``allowed`` lengths)."""
+    for name in names:
+        value = bound.get(name)
+        if isinstance(value, tuple) and len(value) not in allowed:
+            return _invalid(name, f"{name}={value} needs {_count(allowed)} for {rank}d input")
+    return None
+
+
+def _count(allowed) -> str:
+    if not allowed:
+        return "a single int"
+    return " or ".join(f"{n} value{'s' if n > 1 else ''}" for n in sorted(set(allowed)))
+
+
+def _below(bound: dict, name: str, minimum: int, rank: int, what: str,
+           when: str = "forward") -> Optional[Problem]:
+    """CNV110 when some axis of a known argument is below ``minimum``."""
+    values = _per_axis(bound.get(name), rank)
+    if values is not None and any(v < minimum for v in values):
+        return _invalid(name, f"{name} must be {what} (got {bound[name]})", when)
+    return None
+
+
+def _not_positive(bound: dict, name: str) -> list:
+    """[CNV110] when a known int argument is zero or negative, else []."""
+    value = _int(bound[name])
+    if value is not None and value <= 0:
+        return [_invalid(name, f"{name} must be positive (got {value})")]
+    return []
+
+
+def _known(value) -> bool:
+    """A plain value with no UNKNOWN in it (tuples looked into)."""
+    if isinstance(value, tuple):
+        return all(_known(v) for v in value)
+    return value is not UNKNOWN
+
+
+def _result(shape: Shape, problems: list) -> tuple:
+    """(shape, []) when torch runs; (None, problems) when it raises."""
+    return (None, problems) if problems else (shape, [])
+
+
+def _first(*problems: Optional[Problem]) -> list:
+    """The first problem torch would raise: checks are listed in torch's order."""
+    for problem in problems:
+        if problem is not None:
+            return [problem]
+    return []
+
+
+def _kernel_detail(k: int, d: int, n: int, p: int) -> str:
+    """CNV105's detail when a (dilated) kernel outgrows the padded input: convolutions, pools."""
+    kernel = f"kernel {k}" if d == 1 else f"dilated kernel {d * (k - 1) + 1} (kernel {k}, " \
+                                          f"dilation {d})"
+    return f"{kernel} is larger than the padded input {n + 2 * p} (input {n}, padding {p})"
+
+
+# ---------------------------------------------------------------- families
+
+
+class Family:
+    """The rules one family of layers shares. Subclasses override what differs."""
+
+    elementwise = False  # the output has the input's shape, whatever it is
+
+    def check(self, bound: dict) -> list:
+        return []
+
+    def apply(self, bound: dict, shape: Shape) -> tuple:
+        return shape, []
+
+    def params(self, bound: dict) -> Optional[int]:
+        return 0
+
+    def in_channels(self, bound: dict) -> Optional[int]:
+        return None
+
+    def out_channels(self, bound: dict) -> Optional[int]:
+        return None

@@ -1,0 +1,214 @@
+"""The catalogue's tables: every torch layer, function and tensor method it knows,
+registered by qualified name."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+from conv_lint.layers.base import Family
+from conv_lint.layers.convolution import Conv
+from conv_lint.layers.elementwise import GLU, ChannelShuffle, Elementwise, PReLU
+from conv_lint.layers.entry import LayerType, _signature
+from conv_lint.layers.linear import Linear
+from conv_lint.layers.normalisation import (
+    BatchNorm, GroupNorm, InstanceNorm, LayerNorm, LocalResponseNorm,
+)
+from conv_lint.layers.pooling import AdaptivePool, Pool
+from conv_lint.layers.reshaping import (
+    Flatten, Permute, Reduce, Squeeze, Transpose, Unflatten, Unsqueeze,
+)
+from conv_lint.layers.resizing import Pad, PixelShuffle, Upsample
+
+LAYERS: dict = {}
+FUNCTIONS: dict = {}
+METHODS: dict = {}
+
+
+def _nn(name: str, signature: str, family: Family) -> None:
+    LAYERS[f"torch.nn.{name}"] = LayerType(name, f"torch.nn.{name}", _signature(signature),
+                                           family)
+
+
+def _fn(qualname: str, signature: str, family: Family) -> None:
+    name = qualname.rsplit(".", 1)[1]
+    FUNCTIONS[qualname] = LayerType(name, qualname, _signature(signature), family, is_call=True)
+
+
+def _method(name: str, signature: str, family: Family) -> None:
+    METHODS[name] = LayerType(name, f"torch.Tensor.{name}", _signature(signature), family,
+                              is_call=True)
+
+
+def lookup(qualname: str) -> Optional[LayerType]:
+    """The catalogue entry for a qualified name: a layer first, then a function."""
+    return LAYERS.get(qualname) or FUNCTIONS.get(qualname)
+
+
+# ---- torch.nn layers (signatures copied from torch 2.13)
+
+_CONV = "in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1, " \
+        "bias=True, padding_mode='zeros', device=None, dtype=None"
+_CONV_T = "in_channels, out_channels, kernel_size, stride=1, padding=0, output_padding=0, " \
+          "groups=1, bias=True, dilation=1, padding_mode='zeros', device=None, dtype=None"
+_BATCH_NORM = "num_features, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True, " \
+              "device=None, dtype=None, *, bias=True"
+_INSTANCE_NORM = "num_features, eps=1e-05, momentum=0.1, affine=False, " \
+                 "track_running_stats=False, device=None, dtype=None, *, bias=True"
+_DROPOUT = "p=0.5, inplace=False"
+_INPLACE = "inplace=False"
+
+for _n in (1, 2, 3):
+    _nn(f"Conv{_n}d", _CONV, Conv(_n))
+    _nn(f"ConvTranspose{_n}d", _CONV_T, Conv(_n, transposed=True))
+    _nn(f"MaxPool{_n}d", "kernel_size, stride=None, padding=0, dilation=1, "
+                         "return_indices=False, ceil_mode=False", Pool(_n, "max"))
+    _nn(f"AvgPool{_n}d", "kernel_size, stride=None, padding=0, ceil_mode=False, "
+                         "count_include_pad=True" + (", divisor_override=None" if _n > 1 else ""),
+        Pool(_n, "avg"))
+    _nn(f"LPPool{_n}d", "norm_type, kernel_size, stride=None, ceil_mode=False", Pool(_n, "lp"))
+    _nn(f"AdaptiveAvgPool{_n}d", "output_size", AdaptivePool(_n))
+    _nn(f"AdaptiveMaxPool{_n}d", "output_size, return_indices=False", AdaptivePool(_n))
+    _nn(f"BatchNorm{_n}d", _BATCH_NORM, BatchNorm((2, 3) if _n == 1 else (_n + 2,)))
+    _nn(f"InstanceNorm{_n}d", _INSTANCE_NORM, InstanceNorm(_n))
+    _nn(f"ZeroPad{_n}d", "padding", Pad(_n, "constant"))
+    _nn(f"ConstantPad{_n}d", "padding, value", Pad(_n, "constant"))
+    _nn(f"ReflectionPad{_n}d", "padding", Pad(_n, "reflect"))
+    _nn(f"ReplicationPad{_n}d", "padding", Pad(_n, "replicate"))
+    _nn(f"CircularPad{_n}d", "padding", Pad(_n, "circular"))
+
+_nn("SyncBatchNorm", "num_features, eps=1e-05, momentum=0.1, affine=True, "
+                     "track_running_stats=True, process_group=None, device=None, dtype=None, *, "
+                     "bias=True", BatchNorm(()))
+_nn("GroupNorm", "num_groups, num_channels, eps=1e-05, affine=True, device=None, dtype=None, *, "
+                 "bias=True", GroupNorm())
+_nn("LayerNorm", "normalized_shape, eps=1e-05, elementwise_affine=True, bias=True, device=None, "
+                 "dtype=None", LayerNorm())
+_nn("RMSNorm", "normalized_shape, eps=None, elementwise_affine=True, device=None, dtype=None",
+    LayerNorm(bias_param=False))
+_nn("LocalResponseNorm", "size, alpha=0.0001, beta=0.75, k=1.0", LocalResponseNorm())
+_nn("Linear", "in_features, out_features, bias=True, device=None, dtype=None", Linear())
+_nn("Bilinear", "in1_features, in2_features, out_features, bias=True, device=None, dtype=None",
+    Linear(("in1_features", "in2_features")))
+_nn("Identity", "*args, **kwargs", Elementwise())
+_nn("Flatten", "start_dim=1, end_dim=-1", Flatten())
+_nn("Unflatten", "dim, unflattened_size", Unflatten())
+_nn("Upsample", "size=None, scale_factor=None, mode='nearest', align_corners=None, "
+                "recompute_scale_factor=None", Upsample(module=True))
+_nn("UpsamplingNearest2d", "size=None, scale_factor=None",
+    Upsample((("mode", "nearest"),), module=True))
+_nn("UpsamplingBilinear2d", "size=None, scale_factor=None",
+    Upsample((("mode", "bilinear"), ("align_corners", True)), module=True))
+_nn("PixelShuffle", "upscale_factor", PixelShuffle("upscale_factor"))
+_nn("PixelUnshuffle", "downscale_factor", PixelShuffle("downscale_factor"))
+_nn("ChannelShuffle", "groups", ChannelShuffle())
+_nn("Dropout", _DROPOUT, Elementwise(checks=("probability",)))
+_nn("Dropout1d", _DROPOUT, Elementwise(ranks=(2, 3), checks=("probability",)))
+_nn("Dropout2d", _DROPOUT, Elementwise(min_rank=2, checks=("probability",)))
+_nn("Dropout3d", _DROPOUT, Elementwise(checks=("probability",)))
+_nn("AlphaDropout", _DROPOUT, Elementwise(checks=("probability",)))
+_nn("FeatureAlphaDropout", _DROPOUT, Elementwise(min_rank=2, checks=("probability",)))
+
+# activations (torch.nn.modules.activation, except MultiheadAttention)
+for _name, _params in (
+    ("ReLU", _INPLACE), ("ReLU6", _INPLACE), ("SELU", _INPLACE), ("SiLU", _INPLACE),
+    ("Mish", _INPLACE), ("Hardswish", _INPLACE), ("Hardsigmoid", _INPLACE),
+    ("Sigmoid", ""), ("Tanh", ""), ("LogSigmoid", ""), ("Softsign", ""), ("Tanhshrink", ""),
+    ("ELU", "alpha=1.0, inplace=False"), ("LeakyReLU", "negative_slope=0.01, inplace=False"),
+    ("Softplus", "beta=1.0, threshold=20.0"), ("Softshrink", "lambd=0.5"),
+    ("Hardshrink", "lambd=0.5"), ("Threshold", "threshold, value, inplace=False"),
+):
+    _nn(_name, _params, Elementwise())
+_nn("CELU", "alpha=1.0, inplace=False", Elementwise(checks=("celu",)))
+_nn("GELU", "approximate='none'", Elementwise(checks=("gelu",)))
+_nn("RReLU", "lower=0.125, upper=0.3333333333333333, inplace=False",
+    Elementwise(checks=("rrelu",)))
+_nn("Hardtanh", "min_val=-1.0, max_val=1.0, inplace=False, min_value=None, max_value=None",
+    Elementwise(checks=("hardtanh",)))
+_nn("PReLU", "num_parameters=1, init=0.25, device=None, dtype=None", PReLU())
+_nn("GLU", "dim=-1", GLU())
+for _name in ("Softmax", "Softmin", "LogSoftmax"):
+    _nn(_name, "dim=None", Elementwise(dim="dim"))
+_nn("Softmax2d", "", Elementwise(ranks=(3, 4)))
+
+# ---- torch.nn.functional (the tensor is the first parameter, `input`)
+
+_F = "torch.nn.functional."
+for _name, _params in (
+    ("relu", "input, inplace=False"), ("relu6", "input, inplace=False"),
+    ("selu", "input, inplace=False"), ("silu", "input, inplace=False"),
+    ("mish", "input, inplace=False"), ("hardswish", "input, inplace=False"),
+    ("hardsigmoid", "input, inplace=False"), ("sigmoid", "input"), ("tanh", "input"),
+    ("logsigmoid", "input"), ("softsign", "input"), ("tanhshrink", "input"),
+    ("elu", "input, alpha=1.0, inplace=False"),
+    ("leaky_relu", "input, negative_slope=0.01, inplace=False"),
+    ("softplus", "input, beta=1, threshold=20"),
+):
+    _fn(_F + _name, _params, Elementwise())
+_fn(_F + "gelu", "input, approximate='none'", Elementwise(checks=("gelu",)))
+_fn(_F + "celu", "input, alpha=1.0, inplace=False", Elementwise(checks=("celu",)))
+_fn(_F + "hardtanh", "input, min_val=-1.0, max_val=1.0, inplace=False",
+    Elementwise(checks=("hardtanh_function",)))
+for _name in ("softmax", "softmin", "log_softmax"):
+    _fn(_F + _name, "input, dim=None, _stacklevel=3, dtype=None", Elementwise(dim="dim"))
+_fn(_F + "glu", "input, dim=-1", GLU())
+_fn(_F + "normalize", "input, p=2.0, dim=1, eps=1e-12, out=None", Elementwise(dim="dim"))
+_fn(_F + "dropout", "input, p=0.5, training=True, inplace=False",
+    Elementwise(checks=("probability",)))
+_fn(_F + "alpha_dropout", "input, p=0.5, training=False, inplace=False",
+    Elementwise(checks=("probability",)))
+_fn(_F + "dropout1d", "input, p=0.5, training=True, inplace=False",
+    Elementwise(ranks=(2, 3), checks=("probability",)))
+_fn(_F + "dropout2d", "input, p=0.5, training=True, inplace=False",
+    Elementwise(min_rank=2, checks=("probability",)))
+_fn(_F + "dropout3d", "input, p=0.5, training=True, inplace=False",
+    Elementwise(checks=("probability",)))
+for _n in (1, 2, 3):
+    _fn(f"{_F}max_pool{_n}d", "input, kernel_size, stride=None, padding=0, dilation=1, "
+                              "ceil_mode=False, return_indices=False", Pool(_n, "max"))
+    _fn(f"{_F}avg_pool{_n}d", "input, kernel_size, stride=None, padding=0, ceil_mode=False, "
+                              "count_include_pad=True"
+                              + (", divisor_override=None" if _n > 1 else ""), Pool(_n, "avg"))
+    _fn(f"{_F}adaptive_avg_pool{_n}d", "input, output_size", AdaptivePool(_n))
+    _fn(f"{_F}adaptive_max_pool{_n}d", "input, output_size, return_indices=False",
+        AdaptivePool(_n))
+for _n in (1, 2):
+    _fn(f"{_F}lp_pool{_n}d", "input, norm_type, kernel_size, stride=None, ceil_mode=False",
+        Pool(_n, "lp"))
+_fn(_F + "interpolate", "input, size=None, scale_factor=None, mode='nearest', "
+                        "align_corners=None, recompute_scale_factor=None, antialias=False",
+    Upsample())
+_fn(_F + "upsample", "input, size=None, scale_factor=None, mode='nearest', align_corners=None",
+    Upsample())
+_fn(_F + "pad", "input, pad, mode='constant', value=None", Pad())
+_fn(_F + "layer_norm", "input, normalized_shape, weight=None, bias=None, eps=1e-05",
+    LayerNorm(functional=True))
+_fn(_F + "group_norm", "input, num_groups, weight=None, bias=None, eps=1e-05", GroupNorm())
+_fn(_F + "pixel_shuffle", "input, upscale_factor", PixelShuffle("upscale_factor"))
+_fn(_F + "pixel_unshuffle", "input, downscale_factor", PixelShuffle("downscale_factor"))
+
+# ---- torch functions
+
+for _name in ("relu", "sigmoid", "tanh"):
+    _fn(f"torch.{_name}", "input" if _name == "relu" else "input, *, out=None", Elementwise())
+for _name in ("softmax", "log_softmax"):
+    _fn(f"torch.{_name}", "input, dim, dtype=None", Elementwise(dim="dim"))
+_fn("torch.flatten", "input, start_dim=0, end_dim=-1", Flatten())
+_fn("torch.squeeze", "input, dim=None", Squeeze())
+_fn("torch.unsqueeze", "input, dim", Unsqueeze())
+_fn("torch.transpose", "input, dim0, dim1", Transpose())
+_fn("torch.permute", "input, dims", Permute())
+
+# ---- tensor methods (the receiver is bound as `self`)
+
+for _name in ("relu", "sigmoid", "tanh"):
+    _method(_name, "self", Elementwise())
+for _name in ("softmax", "log_softmax"):
+    _method(_name, "self, dim, dtype=None", Elementwise(dim="dim"))
+_method("contiguous", "self, memory_format=None", Elementwise())
+_method("flatten", "self, start_dim=0, end_dim=-1", Flatten())
+_method("squeeze", "self, dim=None", Squeeze())
+_method("unsqueeze", "self, dim", Unsqueeze())
+_method("transpose", "self, dim0, dim1", Transpose())
+_method("permute", "self, *dims", Permute())
+_method("mean", "self, dim=None, keepdim=False, *, dtype=None", Reduce())
+_method("sum", "self, dim=None, keepdim=False, *, dtype=None", Reduce())

@@ -1,0 +1,208 @@
+"""Convolutions: ConvNd and ConvTransposeNd."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional
+
+from conv_lint import sizes
+from conv_lint.layers.base import (
+    Family, Problem, Shape, _below, _differs, _first, _flag, _int, _ints, _invalid,
+    _kernel_detail, _lengths, _per_axis, _sized, _spatial_ranks, _too_small, _wrong_rank,
+    dim_text,
+)
+from conv_lint.layers.resizing import _pad_shape
+
+_PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
+
+
+@dataclass(frozen=True)
+class Conv(Family):
+    """ConvNd and ConvTransposeNd.
+
+    torch's order at the call: (F.pad for a padding_mode other than zeros), the input rank, the
+    argument lengths, negative padding and non-positive stride, the channels, then dilation,
+    the kernel against the input, and last what the kernels themselves reject."""
+
+    rank: int
+    transposed: bool = False
+
+    def check(self, b: dict) -> list:
+        init = _first(*self._init_problems(b))
+        if init or self._pads_first(b):  # F.pad's shape-dependent errors come first: apply()
+            return init
+        return _first(*self._early_problems(b), *self._late_problems(b))
+
+    def _init_problems(self, b: dict):
+        mode, padding = b["padding_mode"], b["padding"]
+        if self.transposed and isinstance(mode, str) and mode != "zeros":
+            yield _invalid("padding_mode", f"only padding_mode='zeros' is supported "
+                                           f"(got {mode!r})", "init")
+        groups = _int(b["groups"])
+        if groups is not None and groups <= 0:
+            yield _invalid("groups", f"groups must be a positive integer (got {groups})", "init")
+        elif groups is not None:
+            for name in ("in_channels", "out_channels"):
+                value = _int(b[name])
+                if value is not None and value % groups:
+                    yield Problem("CNV109", {"what": name, "value": value, "groups": groups},
+                                  "groups", "init")
+        if isinstance(padding, str) and not self.transposed:  # ConvTranspose pairs the string
+            if padding not in ("same", "valid"):
+                yield _invalid("padding", f"padding={padding!r} is not 'same' or 'valid'",
+                               "init")
+            stride = (b["stride"],) if _int(b["stride"]) is not None else _ints(b["stride"])
+            if padding == "same" and stride is not None and any(s != 1 for s in stride):
+                yield Problem("CNV108", {"stride": b["stride"]}, "stride", "init")
+        if isinstance(mode, str) and mode not in _PADDING_MODES:
+            yield _invalid("padding_mode", f"padding_mode={mode!r} is not one of "
+                                           f"{', '.join(_PADDING_MODES)}", "init")
+        kernel = self._raw(b["kernel_size"])
+        if kernel is not None and any(k < 0 for k in kernel):  # the weight cannot be allocated
+            yield _invalid("kernel_size", f"kernel_size must be positive (got "
+                                          f"{b['kernel_size']})", "init")
+
+    def _early_problems(self, b: dict):
+        """Argument errors torch raises before it looks at the channels."""
+        r = self.rank
+        if isinstance(b["padding"], str) and self.transposed:
+            yield _invalid("padding", f"padding={b['padding']!r}: transposed convolutions take "
+                                      "int padding only")
+        kernel = b["kernel_size"]
+        if isinstance(kernel, tuple) and len(kernel) != r:
+            yield _invalid("kernel_size", f"kernel_size={kernel} needs {r} values for a "
+                                          f"{r}d convolution")
+        padded_here = not self._pads_first(b)
+        names = ("stride", "dilation") + (("padding",) if padded_here else ()) + \
+            (("output_padding",) if self.transposed else ())
+        yield _lengths(b, names, (1, r), r)
+        if not isinstance(b["padding"], str) and padded_here:
+            yield _below(b, "padding", 0, r, "non-negative")
+        if self.transposed:
+            yield _below(b, "output_padding", 0, r, "non-negative")
+        yield _below(b, "stride", 1, r, "positive")
+
+    def _late_problems(self, b: dict):
+        """Argument errors torch raises after the channel and kernel-size checks."""
+        r = self.rank
+        # some of torch's kernels run a transposed conv with dilation 0, others raise: no claim
+        yield _below(b, "dilation", 0 if self.transposed else 1, r,
+                     "non-negative" if self.transposed else "positive")
+        if self.transposed:
+            yield self._output_padding_problem(b)
+        yield _below(b, "kernel_size", 1, r, "positive")
+
+    def _output_padding_problem(self, b: dict) -> Optional[Problem]:
+        r = self.rank
+        op, s, d = (_per_axis(b[name], r) for name in ("output_padding", "stride", "dilation"))
+        if op is None or s is None or d is None:
+            return None
+        if any(o >= si and o >= di for o, si, di in zip(op, s, d)):
+            return _invalid("output_padding", f"output_padding={b['output_padding']} must be "
+                            f"smaller than stride={b['stride']} or dilation={b['dilation']}")
+        return None
+
+    def _raw(self, value) -> Optional[tuple]:
+        """An argument as torch's _pair/_triple leaves it: an int repeated, a tuple unchanged."""
+        return (value,) * self.rank if _int(value) is not None else _ints(value)
+
+    def _pads_first(self, b: dict) -> bool:
+        """A padding_mode other than zeros: torch pads with F.pad, then convolves unpadded."""
+        mode = b["padding_mode"]
+        return not self.transposed and isinstance(mode, str) and mode != "zeros"
+
+    def _explicit_pads(self, b: dict) -> Optional[tuple]:
+        """The pad tuple torch hands F.pad (last axis first), built exactly as torch builds it."""
+        padding = b["padding"]
+        kernel, dilation = self._raw(b["kernel_size"]), self._raw(b["dilation"])
+        if isinstance(padding, str):
+            if kernel is None or (padding == "same" and dilation is None):
+                return None
+            pads = [0, 0] * len(kernel)
+            if padding == "same":
+                for d, k, i in zip(dilation, kernel, range(len(kernel) - 1, -1, -1)):
+                    total = d * (k - 1)
+                    pads[2 * i], pads[2 * i + 1] = total // 2, total - total // 2
+            return tuple(pads)
+        values = self._raw(padding)
+        return None if values is None else tuple(v for v in reversed(values) for _ in (0, 1))
+
+    def apply(self, b: dict, shape: Shape) -> tuple:
+        r = self.rank
+        pads_first = self._pads_first(b)
+        if pads_first:
+            pads = self._explicit_pads(b)
+            if pads is None:
+                return None, []
+            shape, problem = _pad_shape(b["padding_mode"], pads, shape)
+            if problem is not None or shape is None:
+                return None, _first(problem)
+            b = dict(b, padding=0)
+        if len(shape) not in (r + 1, r + 2):
+            return None, [_wrong_rank(_spatial_ranks(r), shape)]
+        early = _first(*self._early_problems(b)) if pads_first else []
+        if early:
+            return None, early
+        if len(shape) == r + 1 and shape[0] is sizes.BATCH:
+            return None, []  # torch would read the batch as channels: nothing sure to say
+        c = len(shape) - r - 1
+        expected = _int(b["in_channels"])
+        if expected is not None and _differs(expected, shape[c]):
+            return None, [Problem("CNV101", {"expected": expected, "got": dim_text(shape[c])},
+                                  "in_channels")]
+        dims = []
+        for i, n in enumerate(shape[c + 1:]):  # the kernel against the input comes next
+            out, problem = self._axis_out(b, i, n)
+            if problem is not None:
+                return None, [problem]
+            dims.append(out)
+        late = _first(*self._late_problems(b)) if pads_first else []
+        if late:
+            return None, late
+        return shape[:c] + (_int(b["out_channels"]),) + tuple(dims), []
+
+    def _axis_out(self, b: dict, i: int, n) -> tuple:
+        r = self.rank
+        k, s, d = (_per_axis(b[name], r) for name in ("kernel_size", "stride", "dilation"))
+        padding = b["padding"]
+        if k is None or s is None or d is None or not _sized(n):
+            return (n if padding == "same" and not self.transposed else None), None
+        k, s, d = k[i], s[i], d[i]
+        if self.transposed:
+            p, op = _per_axis(padding, r), _per_axis(b["output_padding"], r)
+            if p is None or op is None:
+                return None, None
+            out = sizes.conv_transpose_out(n, k, s, p[i], d, op[i])
+            # An empty output (0) is rejected by some of torch's kernels only: no claim.
+            if type(out) is int and out < 0:
+                return None, _too_small(f"output size {out} is negative (input {n}, kernel {k}, "
+                                        f"stride {s}, padding {p[i]})")
+            return out, None
+        if padding == "same":  # stride 1: torch pads d*(k-1) in all, the output keeps the size
+            return n, None
+        p = _per_axis(0 if padding == "valid" else padding, r)
+        if p is None:
+            return None, None
+        p = p[i]
+        problem = None
+        if type(n) is int and n + 2 * p < d * (k - 1) + 1:
+            problem = _too_small(_kernel_detail(k, d, n, p))
+        return sizes.conv_out(n, k, s, p, d), problem
+
+    def params(self, b: dict) -> Optional[int]:
+        c_in, c_out, groups = (_int(b[n]) for n in ("in_channels", "out_channels", "groups"))
+        kernel, bias = self._raw(b["kernel_size"]), _flag(b["bias"])
+        if None in (c_in, c_out, groups, kernel, bias) or groups <= 0:
+            return None
+        if c_in % groups or c_out % groups or any(k < 0 for k in kernel):
+            return None
+        weight = c_in * c_out // groups
+        for k in kernel:
+            weight *= k
+        return weight + (c_out if bias else 0)
+
+    def in_channels(self, b: dict) -> Optional[int]:
+        return _int(b["in_channels"])
+
+    def out_channels(self, b: dict) -> Optional[int]:
+        return _int(b["out_channels"])

@@ -1,0 +1,82 @@
+"""Linear layers: Linear and Bilinear."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional
+
+from conv_lint import sizes
+from conv_lint.layers.base import (
+    Family, Problem, Shape, _flag, _int, _or_higher, _sized, _wrong_rank, dim_text,
+)
+
+
+def _linear_problem(expected: Optional[int], got, arg: str) -> Optional[Problem]:
+    """CNV103; a symbolic ``got`` only when no input size fits, with the sizes that would."""
+    if expected is None or not _sized(got):
+        return None
+    if type(got) is int:
+        return None if got == expected else Problem(
+            "CNV103", {"expected": expected, "got": got}, arg)
+    if sizes.can_be(got, expected) is not False:
+        return None
+    return Problem("CNV103", {"expected": expected,
+                              "got": f"{dim_text(got)} for every input size"
+                                     + _closest_input(got, expected)}, arg)
+
+
+def _closest_input(got, k: int) -> str:
+    """"; an input of H=32..35, W=32..35 would give 576": the square input coming closest to k.
+
+    Symbolic sizes never shrink as the input grows, so the scan stops once it passes k."""
+    factors = [got] if isinstance(got, sizes.Expr) else list(getattr(got, "factors", ()))
+    if not factors:
+        return ""
+    names = {f.var for f in factors}
+    closest = None
+    for size in range(max(f.min_input for f in factors), 4096):
+        value = sizes.value_at(got, {name: size for name in names})
+        if value is None:
+            return ""
+        if closest is None or abs(value - k) < abs(closest - k):
+            closest = value
+        if value > k:
+            break
+    fits = sizes.fitting_inputs(got, closest) if closest is not None else []
+    if not fits:
+        return ""
+    ranges = ", ".join(f"{var}={lo}" if lo == hi else f"{var}={lo}..{hi}"
+                       for var, (lo, hi) in sorted(fits[0].items()))
+    return f"; an input of {ranges} would give {closest}"
+
+
+@dataclass(frozen=True)
+class Linear(Family):
+    """Linear (and the first input of Bilinear): in_features on the last axis."""
+
+    inputs: tuple = ("in_features",)  # Bilinear: ("in1_features", "in2_features")
+
+    def apply(self, b: dict, shape: Shape) -> tuple:
+        if len(shape) < 1:
+            return None, [_wrong_rank(_or_higher(1), shape)]
+        first = self.inputs[0]
+        problem = _linear_problem(_int(b[first]), shape[-1], first)
+        if problem is not None:
+            return None, [problem]
+        return shape[:-1] + (_int(b["out_features"]),), []
+
+    def params(self, b: dict) -> Optional[int]:
+        counts = [_int(b[name]) for name in self.inputs + ("out_features",)]
+        bias = _flag(b["bias"])
+        if None in counts or bias is None or any(c < 0 for c in counts):
+            return None
+        weight = 1
+        for c in counts:
+            weight *= c
+        return weight + (counts[-1] if bias else 0)
+
+    def in_channels(self, b: dict) -> Optional[int]:
+        return _int(b[self.inputs[0]])
+
+    def out_channels(self, b: dict) -> Optional[int]:
+        return _int(b["out_features"])

@@ -1,0 +1,184 @@
+"""Reshaping: flatten, unflatten, squeeze, unsqueeze, permute, transpose and reductions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from conv_lint import sizes
+from conv_lint.layers.base import (
+    Family, Problem, Shape, _at_least, _axis, _differs, _dim_problem, _first, _flag, _int,
+    _ints, _invalid, _wrong_rank, dim_text, shape_text,
+)
+
+
+@dataclass(frozen=True)
+class Flatten(Family):
+    """nn.Flatten (start_dim=1), torch.flatten and x.flatten (start_dim=0)."""
+
+    def apply(self, b: dict, shape: Shape) -> tuple:
+        start, end, rank = _int(b["start_dim"]), _int(b["end_dim"]), len(shape)
+        if start is None or end is None:
+            return None, []
+        for name, value in (("start_dim", start), ("end_dim", end)):
+            problem = _dim_problem(value, rank, name, shape)
+            if problem is not None:
+                return None, [problem]
+        if rank == 0:
+            return (1,), []
+        first, last = start % rank, end % rank
+        if first > last:
+            return None, [_invalid("start_dim", f"start_dim={start} comes after end_dim={end} "
+                                                f"for a {rank}D input")]
+        if first == last:
+            return shape, []
+        return shape[:first] + (sizes.product(shape[first:last + 1]),) + shape[last + 1:], []
+
+
+@dataclass(frozen=True)
+class Unflatten(Family):
+    def check(self, b: dict) -> list:
+        value = b["unflattened_size"]
+        if _int(value) is not None:
+            return [_invalid("unflattened_size", "unflattened_size must be a tuple of ints",
+                             "init")]
+        values = _ints(value)
+        if values is None:
+            return []
+        if not values:
+            return [_invalid("unflattened_size", "unflattened_size must not be empty")]
+        if values.count(-1) > 1 or any(v < -1 for v in values):
+            return [_invalid("unflattened_size", f"unflattened_size={value} may hold one -1 and "
+                                                 "otherwise sizes >= 0")]
+        return []
+
+    def apply(self, b: dict, shape: Shape) -> tuple:
+        dim, values = _int(b["dim"]), _ints(b["unflattened_size"])
+        problem = _dim_problem(dim, len(shape), "dim", shape)
+        if problem is not None or dim is None or values is None or not shape:
+            return None, _first(problem)
+        axis = dim % len(shape)
+        n, known = shape[axis], 1
+        for v in values:
+            known *= v if v != -1 else 1
+        wrong = _invalid("unflattened_size", f"unflattened_size={values} does not multiply up "
+                                             f"to the size {dim_text(n)} of dim {dim}")
+        if type(n) is int:
+            if not (n % known == 0 if -1 in values and known else n == known):
+                return None, [wrong]
+        elif -1 not in values and _differs(known, n):
+            return None, [wrong]
+        inferred = n // known if type(n) is int and known else None
+        new = tuple(inferred if v == -1 else v for v in values)
+        return shape[:axis] + new + shape[axis + 1:], []
+
+
+def _named_axes(dim, shape: Shape) -> tuple:
+    """The axes an int or tuple ``dim`` argument names, as a list: (axes, []); (None, []) when
+    it is not known, (None, [problem]) when a dim is out of range."""
+    rank = len(shape)
+    dims = (dim,) if _int(dim) is not None else _ints(dim)
+    if dims is None:
+        return None, []
+    for d in dims:
+        problem = _dim_problem(d, rank, "dim", shape)
+        if problem is not None:
+            return None, [problem]
+    return [_axis(d, rank) for d in dims], []
+
+
+@dataclass(frozen=True)
+class Squeeze(Family):
+    """torch.squeeze / x.squeeze: drops axes of size 1 (the batch is taken to be above 1)."""
+
+    def apply(self, b: dict, shape: Shape) -> tuple:
+        dim, rank = b["dim"], len(shape)
+        if dim is None or dim == ():
+            axes = range(rank)
+        else:
+            axes, problems = _named_axes(dim, shape)
+            if axes is None:
+                return None, problems
+        kept = []
+        for i, n in enumerate(shape):
+            if i not in axes or n is sizes.BATCH:
+                kept.append(n)
+            elif type(n) is int:
+                kept += [n] if n != 1 else []
+            elif n is None or sizes.can_be(n, 1) is not False:
+                return None, []  # maybe 1, maybe not: the rank is unknown
+            else:
+                kept.append(n)
+        return tuple(kept), []
+
+
+@dataclass(frozen=True)
+class Unsqueeze(Family):
+    def apply(self, b: dict, shape: Shape) -> tuple:
+        dim = _int(b["dim"])
+        if dim is None:
+            return None, []
+        if not -len(shape) - 1 <= dim <= len(shape):
+            return None, [Problem("CNV111", {"expected": _at_least(dim + 1 if dim < 0 else dim - 1),
+                                             "got": shape_text(shape)}, "dim", "forward")]
+        axis = dim % (len(shape) + 1)
+        return shape[:axis] + (1,) + shape[axis:], []
+
+
+@dataclass(frozen=True)
+class Permute(Family):
+    def apply(self, b: dict, shape: Shape) -> tuple:
+        dims = b["dims"]
+        if isinstance(dims, tuple) and len(dims) == 1 and isinstance(dims[0], tuple):
+            dims = dims[0]  # x.permute((0, 2, 1))
+        dims = _ints(dims)
+        if dims is None:
+            return None, []
+        if len(dims) != len(shape):
+            return None, [_wrong_rank(f"{len(dims)}D", shape)]
+        for d in dims:
+            problem = _dim_problem(d, len(shape), "dims", shape)
+            if problem is not None:
+                return None, [problem]
+        axes = [d % len(shape) for d in dims]
+        if len(set(axes)) != len(axes):
+            return None, [_invalid("dims", f"permute dims {dims} repeat an axis")]
+        return tuple(shape[a] for a in axes), []
+
+
+@dataclass(frozen=True)
+class Transpose(Family):
+    def apply(self, b: dict, shape: Shape) -> tuple:
+        first, second = _int(b["dim0"]), _int(b["dim1"])
+        for name, value in (("dim0", first), ("dim1", second)):
+            problem = _dim_problem(value, len(shape), name, shape)
+            if problem is not None:
+                return None, [problem]
+        if first is None or second is None:
+            return None, []
+        if not shape:
+            return shape, []
+        out = list(shape)
+        i, j = first % len(shape), second % len(shape)
+        out[i], out[j] = out[j], out[i]
+        return tuple(out), []
+
+
+@dataclass(frozen=True)
+class Reduce(Family):
+    """x.mean / x.sum over ``dim`` (all axes when None or ())."""
+
+    def apply(self, b: dict, shape: Shape) -> tuple:
+        dim, keep = b["dim"], _flag(b["keepdim"])
+        if keep is None:
+            return None, []
+        rank = len(shape)
+        if dim is None or dim == ():
+            axes = set(range(rank))
+        else:
+            axes, problems = _named_axes(dim, shape)
+            if axes is None:
+                return None, problems
+            if len(set(axes)) != len(axes):
+                return None, [_invalid("dim", f"dim {dim} names an axis twice")]
+        return tuple(1 if i in axes else n for i, n in enumerate(shape)
+                     if keep or i not in axes), []
