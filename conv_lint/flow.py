@@ -170,7 +170,7 @@ class ShapeFlow:
             return Tensor(origin=tensor.origin if layer is None else name)
         shape, problems = kind.apply(bound, tensor.shape)
         self._report_problems(problems, node, name, tensor.origin)
-        if problems:
+        if problems or shape is None:
             return Tensor(origin=tensor.origin if layer is None else name)
         call = Call(kind, bound, name, layer.node if layer is not None else node, layer,
                     tensor.shape, shape, tensor.made_by, certain=not self.uncertain)
