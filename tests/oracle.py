@@ -3,14 +3,19 @@
 A fixture is a model file with three kinds of comments:
 - ``# conv-lint: input-shape=3,32,32`` (read by the linter) or ``# oracle: input-shape=3,32,32``
   (read only by these tests) on the line(s) right above a root class;
-- ``# expect: CNV101, CNV105`` at the end of a line the linter must report on;
-- ``# oracle: dynamic`` on a class line whose forward a static checker cannot follow.
+- ``# expect: CNV101, CNV105`` at the end of a line the linter must report on: a CNV1xx code
+  where torch fails, a CNV2xx code (design warning) on a line of a model that runs;
+- ``# oracle: dynamic`` on a class line whose forward a static checker cannot follow;
+- ``# options: --conv-padding-policy=strict`` (a line of its own): the design rules' flake8
+  options the linter must be run with (read by the tests, see ``options_in``).
 """
 
 from __future__ import annotations
 
 import importlib.util
 import re
+import shlex
+import sys
 import traceback
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +30,7 @@ _EXPECT = re.compile(r"#\s*expect:\s*(CNV\d{3}(?:\s*,\s*CNV\d{3})*)\s*$")
 _ROOT = re.compile(r"#\s*(conv-lint|oracle):\s*input-shape\s*=\s*(\d+(?:\s*,\s*\d+)*)\s*$")
 _CLASS = re.compile(r"^class\s+(\w+)\s*[(:]")
 _DYNAMIC = re.compile(r"#\s*oracle:\s*dynamic\b")
+_OPTIONS = re.compile(r"^\s*#\s*options:\s*(.*?)\s*$", re.M)
 
 
 @dataclass(frozen=True)
@@ -41,12 +47,51 @@ def fixture_paths() -> list[Path]:
 
 def parse_expectations(path: Path) -> dict[int, set[str]]:
     """{1-based line: codes} from the `# expect:` comments of ``path``."""
+    return expectations_in(Path(path).read_text())
+
+
+def expectations_in(source: str) -> dict[int, set[str]]:
+    """{1-based line: codes} from the `# expect:` comments of ``source``."""
     found: dict[int, set[str]] = {}
-    for number, text in enumerate(Path(path).read_text().splitlines(), start=1):
+    for number, text in enumerate(source.splitlines(), start=1):
         match = _EXPECT.search(text)
         if match:
             found[number] = {code.strip() for code in match.group(1).split(",")}
     return found
+
+
+def error_expectations(path: Path) -> dict[int, set[str]]:
+    """The CNV1xx part of the expectations: the lines where torch must fail."""
+    return _only(parse_expectations(path), is_error_code)
+
+
+def design_expectations(path: Path) -> dict[int, set[str]]:
+    """The CNV2xx part of the expectations: design warnings, on models torch runs."""
+    return _only(parse_expectations(path), lambda code: not is_error_code(code))
+
+
+def is_error_code(code: str) -> bool:
+    return code.startswith("CNV1")
+
+
+def _only(expectations: dict[int, set[str]], keep) -> dict[int, set[str]]:
+    kept = {line: {code for code in codes if keep(code)} for line, codes in expectations.items()}
+    return {line: codes for line, codes in kept.items() if codes}
+
+
+def options_in(source: str):
+    """The ``# options: --conv-x=y ...`` lines of ``source`` as ``rules.base.Options``."""
+    from conv_lint.plugin import option_name, parse_rule_options
+    from conv_lint.rules.base import Options
+
+    fields = {option_name(field): field for field in Options.names()}
+    values = {}
+    for line in _OPTIONS.findall(source):
+        for word in shlex.split(line):
+            flag, _, value = word.partition("=")
+            assert flag in fields, f"unknown option {flag!r} (known: {sorted(fields)})"
+            values[fields[flag]] = value
+    return parse_rule_options(values)
 
 
 def find_root_classes(path: Path) -> list[Root]:
@@ -201,6 +246,31 @@ def run_root(module, root: Root, path: Path) -> Outcome:
     except Exception as error:
         return Outcome("construct", error, deepest_line_in(error, path))
     return run_model(model, root.shape, path)
+
+
+def executed_lines(module, root: Root, path: Path) -> set[int]:
+    """The lines of ``path`` that run while ``root`` is built and run forward on zeros."""
+    target = str(Path(path).resolve())
+    lines: set[int] = set()
+
+    def local(frame, event, arg):
+        if event == "line":
+            lines.add(frame.f_lineno)
+        return local
+
+    def calls(frame, event, arg):
+        if frame.f_code.co_filename != target:  # load_fixture imports from the resolved path
+            return None
+        lines.add(frame.f_lineno)
+        return local
+
+    previous = sys.gettrace()
+    sys.settrace(calls)
+    try:
+        run_root(module, root, path)
+    finally:
+        sys.settrace(previous)
+    return lines
 
 
 def sweep_shapes(shape: tuple[int, ...]) -> list[tuple[int, ...]]:

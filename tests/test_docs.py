@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 import re
@@ -11,8 +12,13 @@ import sys
 from pathlib import Path
 
 import oracle
+import pytest
 
 from conv_lint.codes import CODES
+from conv_lint.engine import analyse
+from conv_lint.plugin import ConvLintPlugin, option_name
+from conv_lint.rules import RULES
+from conv_lint.rules.base import Options
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text()
@@ -165,3 +171,131 @@ def test_flake8_sample_output_is_real():  # needs the engine
     printed = readme_try_output().stdout.splitlines()
     for line in sample.splitlines():
         assert line in printed
+
+
+# --- docs/rules.md: one section per code, every example checked by the engine and by torch --------
+
+RULES_DOC = (ROOT / "docs" / "rules.md").read_text()
+SUBSECTIONS = ["What it does", "Why is this bad?", "Example", "Use instead", "Options"]
+
+
+def rule_sections() -> dict[str, dict[str, str]]:
+    """{code: {sub-heading: text}} from the `## CNVxxx name` sections of docs/rules.md."""
+    found = {}
+    for match in re.finditer(r"^## (CNV\d{3}) (\S+)\n(.*?)(?=^## |\Z)", RULES_DOC, re.S | re.M):
+        code, name, body = match.groups()
+        assert name == CODES[code].name, f"{code} is titled {name!r}, not {CODES[code].name!r}"
+        parts = re.split(r"^### (.+)\n", body, flags=re.M)
+        found[code] = dict(zip(parts[1::2], parts[2::2]))
+        assert list(found[code]) == SUBSECTIONS, f"{code}: sub-sections {list(found[code])}"
+    return found
+
+
+def one_python_block(code: str, subsection: str) -> str:
+    sources = [body for language, body in blocks(rule_sections()[code][subsection])
+               if language == "python"]
+    assert len(sources) == 1, f"{code} {subsection}: {len(sources)} python blocks, not one"
+    return sources[0]
+
+
+def doc_examples() -> list:
+    return [pytest.param(code, subsection, id=f"{code}-{subsection.split()[0]}")
+            for code in CODES for subsection in ("Example", "Use instead")]
+
+
+def test_rules_doc_has_one_section_per_code_in_table_order():
+    assert list(rule_sections()) == list(CODES)
+
+
+def test_readme_links_the_rules_doc():
+    assert "(docs/rules.md)" in README
+
+
+def test_design_examples_are_the_rules_own():
+    for rule in RULES:
+        assert one_python_block(rule.code, "Example") == rule.INVALID[0], (
+            f"docs/rules.md {rule.code} Example is not {type(rule).__name__}.INVALID[0]")
+
+
+@pytest.mark.parametrize("code, subsection", doc_examples())
+def test_doc_example_is_reported_as_it_says_and_torch_agrees(code, subsection, tmp_path):
+    source = one_python_block(code, subsection)
+    expected = {(line, each) for line, codes in oracle.expectations_in(source).items()
+                for each in codes}
+    if subsection == "Example":
+        assert code in {each for _, each in expected}, f"{code} Example: no `# expect: {code}`"
+    else:
+        assert not expected, f"{code} {subsection} has `# expect` lines"
+    analysis = analyse(source, "example.py", options=oracle.options_in(source))
+    assert analysis.error is None
+    assert {(f.line, f.code) for f in analysis.findings} == expected
+
+    path = tmp_path / "example.py"
+    path.write_text(source)
+    (root,) = oracle.find_root_classes(path)
+    outcome = oracle.run_root(oracle.load_fixture(path), root, path)
+    if expected and oracle.is_error_code(code):  # torch fails where the finding is ...
+        if code == "CNV104" and outcome.error is None:  # ... or regroups the batch
+            assert outcome.batch != oracle.BATCH
+            return
+        assert outcome.line in oracle.error_expectations(path), outcome.describe()
+        assert code in oracle.codes_for_error(outcome.error), outcome.describe()
+    else:  # design warnings are about models that run
+        assert outcome.error is None and outcome.batch == oracle.BATCH, outcome.describe()
+
+
+def test_rules_doc_documents_every_option_with_its_default():
+    for field in dataclasses.fields(Options):
+        flag = option_name(field.name)
+        assert f"`{flag}` (default `{field.default}`)" in RULES_DOC, flag
+        assert f"| `{flag}` | `{flag[2:]}` | `{field.default}` |" in RULES_DOC, flag
+
+
+def test_rules_doc_says_which_codes_are_off_by_default():
+    match = re.search(r"^Off by default: (.*)$", RULES_DOC, re.M)
+    assert match, "docs/rules.md has no 'Off by default: ...' line"
+    listed = re.findall(r"CNV\d{3}", match.group(1))
+    assert listed == list(ConvLintPlugin.default_ignore)
+
+
+# --- README: the design warnings section ------------------------------------------------------
+
+def test_design_warning_example_prints_what_the_readme_shows(tmp_path):
+    example = section("Design warnings (CNV2xx)")
+    (model,) = [body for language, body in blocks(example) if language == "python"]
+    (output,) = [body for language, body in blocks(example) if language == "text"]
+    assert "`flake8 --select CNV mnist.py` prints:" in example
+    path = tmp_path / "mnist.py"
+    path.write_text(model)
+    (root,) = oracle.find_root_classes(path)
+    assert oracle.run_root(oracle.load_fixture(path), root, path).error is None  # it runs
+    result = subprocess.run([sys.executable, "-m", "flake8", "--select", "CNV", "mnist.py"],
+                            cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert (result.returncode, result.stderr, result.stdout) == (1, "", output)
+
+
+def test_readme_options_table_is_the_options():
+    rows = [[cell.strip() for cell in line.strip().strip("|").split("|")][:2]
+            for line in section("Design warnings (CNV2xx)").splitlines()
+            if line.startswith("| `--conv-")]
+    assert rows == [[f"`{option_name(field.name)}`", f"`{field.default}`"]
+                    for field in dataclasses.fields(Options)]
+
+
+def test_readme_config_example_is_accepted_by_flake8(tmp_path):
+    (config,) = [body for language, body in blocks(section("Design warnings (CNV2xx)"))
+                 if language == "ini"]
+    (tmp_path / "setup.cfg").write_text(config)
+    (tmp_path / "empty.py").write_text("import torch\n")
+    result = subprocess.run([sys.executable, "-m", "flake8", "--select", "CNV", "empty.py"],
+                            cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert (result.returncode, result.stderr, result.stdout) == (0, "", "")
+
+
+def test_readme_says_which_design_warnings_are_off_by_default():
+    text = " ".join(section("Design warnings (CNV2xx)").split())
+    if ConvLintPlugin.default_ignore:
+        listed = ", ".join(ConvLintPlugin.default_ignore)
+        assert f"Off by default: {listed}." in text
+    else:
+        assert "Every design warning is on by default." in text

@@ -1,9 +1,12 @@
 """The fixture models, judged three ways against torch.
 
-1. torch labels each fixture: buggy files fail where their `# expect:` comments say, with an error
-   that means the expected code; correct files run.
-2. flake8 (with the CNV plugin) reports exactly the expected (line, code) pairs.
-3. `analyse` explains the correct models with the shapes and parameter counts torch computes.
+1. torch labels each fixture: buggy files fail where their `# expect: CNV1xx` comments say, with
+   an error that means the expected code; correct files run. A design warning (`# expect: CNV2xx`)
+   is about a model that runs: a file whose expectations are all CNV2xx is a correct model, and
+   each CNV2xx line is a line torch executes while building or running it.
+2. flake8 (with the CNV plugin) reports exactly the expected (line, code) pairs, CNV1xx and CNV2xx.
+3. `analyse` explains the correct models (design warnings or not) with the shapes and parameter
+   counts torch computes.
 """
 
 from __future__ import annotations
@@ -22,9 +25,14 @@ import pytest
 
 import oracle
 from conv_lint.codes import CODES
+from conv_lint.rules import RULES
 
 FIXTURES = oracle.fixture_paths()
-CORRECT = [path for path in FIXTURES if not oracle.parse_expectations(path)]
+# torch must fail on a BUGGY file (it expects CNV1xx codes) and run a CORRECT one (it expects
+# nothing, or design warnings only); CLEAN files expect nothing at all.
+BUGGY = [path for path in FIXTURES if oracle.error_expectations(path)]
+CORRECT = [path for path in FIXTURES if not oracle.error_expectations(path)]
+CLEAN = [path for path in FIXTURES if not oracle.parse_expectations(path)]
 ALLOWED_IMPORTS = {"torch", "collections", "math", "typing", "__future__"}
 FLAKE8_LINE = re.compile(r"^(?P<line>\d+):\d+: (?P<message>(?P<code>[A-Z]+\d+) .*)$")
 
@@ -50,9 +58,13 @@ def test_fixture_set_covers_every_code_and_enough_correct_models():
     for path in FIXTURES:
         for codes in oracle.parse_expectations(path).values():
             expected.update(codes)
-    missing = sorted(code for code in CODES if code.startswith("CNV1") and not expected[code])
+    # every error code, and every design rule's code once the rule is written (has examples;
+    # test_rule_examples.py requires a written rule for every CNV2xx code)
+    reportable = {code for code in CODES if oracle.is_error_code(code)}
+    reportable |= {rule.code for rule in RULES if rule.INVALID}
+    missing = sorted(code for code in reportable if not expected[code])
     assert not missing, f"no fixture expects {missing}"
-    assert len(CORRECT) >= 12, f"only {len(CORRECT)} correct fixtures"
+    assert len(CLEAN) >= 12, f"only {len(CLEAN)} fixtures expect no finding at all"
     unknown = sorted(set(expected) - set(CODES))
     assert not unknown, f"fixtures expect codes that do not exist: {unknown}"
 
@@ -78,7 +90,7 @@ def test_fixture_is_a_plain_model_file(path):
 # --- 1. torch labels the fixture ------------------------------------------------------------------
 @by_name(FIXTURES)
 def test_fixture_is_labelled_right_by_torch(path):
-    expectations = oracle.parse_expectations(path)
+    expectations = oracle.error_expectations(path)
     roots = fixture_roots(path)
     module = oracle.load_fixture(path)
     outcomes = {root.cls: oracle.run_root(module, root, path) for root in roots}
@@ -87,8 +99,8 @@ def test_fixture_is_labelled_right_by_torch(path):
         for root in roots:
             outcome = outcomes[root.cls]
             assert outcome.error is None, (
-                f"{path.name}: {root.cls} has no `# expect` but torch fails: {outcome.describe()}"
-                f" -> `{source_line(path, outcome.line or 0)}`")
+                f"{path.name}: {root.cls} has no `# expect: CNV1xx` but torch fails: "
+                f"{outcome.describe()} -> `{source_line(path, outcome.line or 0)}`")
             assert outcome.batch == oracle.BATCH, (
                 f"{path.name}: {root.cls} returns batch {outcome.batch} for a batch of "
                 f"{oracle.BATCH} (samples regrouped?)")
@@ -120,6 +132,17 @@ def test_fixture_is_labelled_right_by_torch(path):
         f"{path.name}: torch never fails on expected line(s) "
         + "; ".join(f"{line} `{source_line(path, line)}`" for line in unconfirmed)
         + " (one root class per bug: each root must fail on its own expected line)")
+
+
+@by_name([path for path in FIXTURES if oracle.design_expectations(path)])
+def test_design_warnings_sit_on_lines_torch_runs(path):
+    """A CNV2xx line is a layer's constructor or a call in forward: torch executes it."""
+    module = oracle.load_fixture(path)
+    executed = set().union(*(oracle.executed_lines(module, root, path)
+                             for root in fixture_roots(path)))
+    idle = sorted(set(oracle.design_expectations(path)) - executed)
+    assert not idle, f"{path.name}: torch never runs the CNV2xx line(s) " + "; ".join(
+        f"{line} `{source_line(path, line)}`" for line in idle)
 
 
 def check_failure(path, where, outcome, expectations) -> int:
@@ -224,9 +247,6 @@ def test_explain_shapes_equal_torch(path):
     assert not problems, f"{path.name}: explain disagrees with torch\n  " + "\n  ".join(problems)
 
 
-BUGGY = [path for path in FIXTURES if oracle.parse_expectations(path)]
-
-
 @by_name(BUGGY)
 def test_explain_shapes_equal_torch_up_to_the_error(path):
     """On a broken model, every shape explain gives for a call torch completed is torch's."""
@@ -318,6 +338,36 @@ def test_oracle_reads_annotations(tmp_path):
     assert oracle.find_roots(path) == [("A", (3, 32, 32), True), ("B", (1, 100), False)]
     assert oracle.parse_expectations(path) == {8: {"CNV101", "CNV105"}, 9: {"CNV111"}}
     assert oracle.dynamic_classes(path) == {"A"}
+
+
+def test_oracle_splits_errors_from_design_warnings(tmp_path):
+    path = tmp_path / "model.py"
+    path.write_text("a = 1  # expect: CNV101, CNV201\n"
+                    "b = 2  # expect: CNV205\n"
+                    "c = 3  # expect: CNV111\n")
+    assert oracle.error_expectations(path) == {1: {"CNV101"}, 3: {"CNV111"}}
+    assert oracle.design_expectations(path) == {1: {"CNV201"}, 2: {"CNV205"}}
+
+
+def test_oracle_records_the_lines_torch_runs(tmp_path):
+    path = tmp_path / "model.py"
+    path.write_text(
+        "import torch.nn as nn\n"                        # 1
+        "# oracle: input-shape=3,8,8\n"                  # 2
+        "class Net(nn.Module):\n"                        # 3
+        "    def __init__(self):\n"                      # 4
+        "        super().__init__()\n"                   # 5
+        "        self.body = nn.Sequential(\n"           # 6
+        "            nn.Conv2d(3, 4, 3),\n"              # 7
+        "        )\n"                                    # 8
+        "    def forward(self, x):\n"                    # 9
+        "        if x.dim() == 5:\n"                     # 10
+        "            x = x.flatten(1)\n"                 # 11
+        "        return self.body(x)\n")                 # 12
+    (root,) = oracle.find_root_classes(path)
+    lines = oracle.executed_lines(oracle.load_fixture(path), root, path)
+    assert {5, 6, 7, 10, 12} <= lines
+    assert 11 not in lines and 2 not in lines
 
 
 def test_every_code_has_a_torch_error_meaning_it():

@@ -6,6 +6,7 @@ expected finding points.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import subprocess
@@ -20,7 +21,9 @@ import pytest
 import conv_lint.engine
 from conv_lint import __version__
 from conv_lint.engine import Analysis, Finding
-from conv_lint.plugin import ConvLintPlugin
+from conv_lint.plugin import ConvLintPlugin, option_name, parse_rule_options
+from conv_lint.rules import RULES
+from conv_lint.rules.base import Options
 
 CLEAN_LENET = """\
 import torch
@@ -237,18 +240,19 @@ def test_analysis_error_is_logged_and_findings_still_pass_through(monkeypatch, c
     assert "conv-lint skipped model.py: Block skipped: dynamic forward" in caplog.messages
 
 
-def test_run_passes_lines_filename_and_option_shape_to_the_engine(monkeypatch):
+def test_run_passes_lines_filename_and_options_to_the_engine(monkeypatch):
     calls = []
 
     def analyse(source, filename, input_shape, **kwargs):
-        calls.append((source, filename, input_shape))
+        calls.append((source, filename, input_shape, kwargs["options"]))
         return Analysis()
 
     monkeypatch.setattr(conv_lint.engine, "analyse", analyse)
     monkeypatch.setattr(ConvLintPlugin, "input_shape", (1, 28, 28))
+    monkeypatch.setattr(ConvLintPlugin, "options", Options(early_layers=2))
     # the unsaved buffer (lines), not the file on disk, which does not even exist
     assert list(plugin_for(CLEAN_LENET, "unsaved.py").run()) == []
-    assert calls == [(CLEAN_LENET, "unsaved.py", (1, 28, 28))]
+    assert calls == [(CLEAN_LENET, "unsaved.py", (1, 28, 28), Options(early_layers=2))]
 
 
 def test_file_without_torch_or_nn_never_reaches_the_engine(monkeypatch):
@@ -298,3 +302,163 @@ def test_noqa_silences_the_finding(tmp_path):
     assert "CNV101" in flake8(tmp_path, "--select", "CNV", "noisy.py").stdout
     result = flake8(tmp_path, "--select", "CNV", "quiet.py")
     assert (result.returncode, result.stdout, result.stderr) == (0, "", "")
+
+
+# --- the design rules' options (one per field of rules.base.Options) ----------------------------
+
+FIELDS = dataclasses.fields(Options)
+by_field = pytest.mark.parametrize("field", FIELDS, ids=[field.name for field in FIELDS])
+
+# Prints the Options the engine receives (as a dict), under the real flake8 and its config files.
+OPTIONS_PROBE = """\
+import dataclasses, json, sys
+import conv_lint.engine
+from conv_lint.engine import Analysis
+
+def analyse(source, filename, input_shape, **kwargs):
+    print("OPTIONS " + json.dumps(dataclasses.asdict(kwargs["options"])))
+    return Analysis()
+
+conv_lint.engine.analyse = analyse
+from flake8.main.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def a_good_value(field: dataclasses.Field) -> object:
+    """A valid value other than the default."""
+    if isinstance(field.default, bool):
+        return not field.default
+    if isinstance(field.default, int):
+        return field.default + 1
+    for candidate in ("strict", "off", "consistent"):  # string fields: their allowed words
+        if candidate != field.default:
+            try:
+                Options(**{field.name: candidate})
+                return candidate
+            except ValueError:
+                continue
+    raise AssertionError(f"no known valid non-default value for {field.name}: extend this test")
+
+
+def a_bad_value(field: dataclasses.Field) -> str:
+    return "not-a-value" if isinstance(field.default, (bool, int, str)) else "@"
+
+
+def test_every_options_field_is_a_flake8_option(tmp_path):
+    result = flake8(tmp_path, "--help")
+    assert result.returncode == 0, result.stderr
+    for field in FIELDS:
+        assert option_name(field.name) in result.stdout
+        assert option_name(field.name) == "--conv-" + field.name.replace("_", "-")
+
+
+@by_field
+def test_a_bad_value_is_rejected_by_options_itself(field):
+    # the plugin relies on Options' validation: every field must refuse nonsense
+    with pytest.raises(ValueError):
+        parse_rule_options({field.name: a_bad_value(field)})
+
+
+@by_field
+def test_bad_rule_option_on_the_command_line_is_a_one_line_error(tmp_path, field):
+    write(tmp_path, "lenet.py", CLEAN_LENET)
+    name = option_name(field.name)
+    result = flake8(tmp_path, f"{name}={a_bad_value(field)}", "lenet.py")
+    assert (result.returncode, result.stdout) == (2, "")
+    (line,) = result.stderr.splitlines()
+    assert line.startswith(f"flake8: error: {name}: ") and "not-a-value" in line
+
+
+CONFIG_CASES = [(field, "setup.cfg") for field in FIELDS] + [
+    (FIELDS[0], config) for config in ("tox.ini", ".flake8")]
+
+
+@pytest.mark.parametrize("field, config", CONFIG_CASES,
+                         ids=[f"{field.name}-{config}" for field, config in CONFIG_CASES])
+def test_bad_rule_option_in_a_config_file_is_a_one_line_error(tmp_path, field, config):
+    write(tmp_path, "lenet.py", CLEAN_LENET)
+    key = option_name(field.name)[2:]
+    write(tmp_path, config, f"[flake8]\n{key} = {a_bad_value(field)}\n")
+    result = flake8(tmp_path, "lenet.py")
+    assert (result.returncode, result.stdout) == (2, "")
+    (line,) = result.stderr.splitlines()
+    assert line.startswith(f"flake8: error: --{key}: ")
+
+
+def probe_options(directory: Path, *args: str) -> dict:
+    write(directory, "lenet.py", CLEAN_LENET)
+    result = python(directory, OPTIONS_PROBE, "-j", "1", "--select", "CNV", *args, "lenet.py")
+    assert result.returncode == 0 and result.stderr == "", result.stderr
+    (line,) = [text for text in result.stdout.splitlines() if text.startswith("OPTIONS ")]
+    return json.loads(line[len("OPTIONS "):])
+
+
+def test_without_options_the_engine_gets_the_defaults(tmp_path):
+    assert probe_options(tmp_path) == dataclasses.asdict(Options())
+
+
+@by_field
+def test_rule_option_reaches_the_engine_from_the_command_line(tmp_path, field):
+    value = a_good_value(field)
+    received = probe_options(tmp_path, f"{option_name(field.name)}={value}")
+    assert received == dataclasses.asdict(dataclasses.replace(Options(), **{field.name: value}))
+
+
+@by_field
+@pytest.mark.parametrize("dashes", [True, False], ids=["dashes", "underscores"])
+def test_rule_option_reaches_the_engine_from_setup_cfg(tmp_path, field, dashes):
+    value = a_good_value(field)
+    key = f"conv_{field.name}"
+    write(tmp_path, "setup.cfg",
+          f"[flake8]\n{key.replace('_', '-') if dashes else key} = {str(value).lower()}\n")
+    received = probe_options(tmp_path)
+    assert received == dataclasses.asdict(dataclasses.replace(Options(), **{field.name: value}))
+
+
+def test_command_line_wins_over_setup_cfg(tmp_path):
+    write(tmp_path, "setup.cfg", "[flake8]\nconv-early-layers = 5\n")
+    assert probe_options(tmp_path, "--conv-early-layers=2")["early_layers"] == 2
+
+
+def test_parse_rule_options_converts_and_names_the_option():
+    assert parse_rule_options({}) == Options()
+    assert parse_rule_options({"early_layers": " 2 ", "padding_policy": "strict"}) == Options(
+        padding_policy="strict", early_layers=2)
+    with pytest.raises(ValueError, match=r"^--conv-early-layers: must be an integer, got '2\.5'$"):
+        parse_rule_options({"early_layers": "2.5"})
+    with pytest.raises(ValueError, match=r"^--conv-max-early-stride: "):
+        parse_rule_options({"max_early_stride": "0"})
+
+
+# --- which design warnings flake8 shows by default ------------------------------------------------
+
+def test_off_by_default_codes_are_design_codes():
+    assert set(ConvLintPlugin.default_ignore) <= {rule.code for rule in RULES}
+
+
+def codes_by_file(result: subprocess.CompletedProcess) -> dict[str, set[str]]:
+    assert result.returncode in (0, 1) and result.stderr == "", result.stderr
+    found: dict[str, set[str]] = {}
+    for line in result.stdout.splitlines():
+        path, _, message = line.partition(": ")
+        if message.startswith("CNV"):
+            found.setdefault(path.split(":")[0], set()).add(message.split()[0])
+    return found
+
+
+def test_design_warnings_show_by_default_unless_off_and_selecting_turns_them_on(tmp_path):
+    files = {}
+    for rule in RULES:  # each rule's first INVALID example: it warns with the default options
+        assert "# options:" not in rule.INVALID[0], f"{rule.code}: INVALID[0] needs options"
+        files[rule.code] = write(tmp_path, f"{rule.code.lower()}.py", rule.INVALID[0]).name
+    off = set(ConvLintPlugin.default_ignore)
+
+    def shown(*args: str) -> set[str]:
+        found = codes_by_file(flake8(tmp_path, *args, *files.values()))
+        return {code for code, name in files.items() if code in found.get(name, set())}
+
+    assert shown() == set(files) - off
+    assert shown("--select", "CNV") == set(files)
+    assert shown("--extend-select", ",".join(sorted(off)) or "CNV2") == set(files)
+    assert shown("--extend-ignore", "CNV2") == set()

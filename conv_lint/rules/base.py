@@ -15,7 +15,7 @@ class Options:
     """
 
     padding_policy: str = "consistent"  # consistent | strict | off (CNV201)
-    early_layers: int = 3  # how many conv layers from the input count as "early" (CNV203)
+    early_layers: int = 2  # weight layers (convs, linears) from the input that are early (CNV203)
     max_early_stride: int = 4  # largest stride one early layer may have (CNV203)
     max_early_downsampling: int = 8  # largest total downsampling before the last early conv (CNV203)
 
