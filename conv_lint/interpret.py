@@ -54,7 +54,7 @@ class GiveUp(Exception):
     """Raised when a bound is exceeded; the class being analysed is then skipped silently."""
 
 
-@dataclass
+@dataclass(eq=False)
 class ClassInfo:
     name: str
     node: cst.ClassDef
@@ -757,7 +757,7 @@ class FileInterpreter(ShapeFlow):
         if isinstance(receiver, cst.Call) and isinstance(receiver.func, cst.Name) \
                 and receiver.func.value == "super":
             bases = frame.cls.bases
-            if bases and bases[0] in CONTAINER_BASES:
+            if bases and isinstance(bases[0], str) and bases[0] in CONTAINER_BASES:
                 return self._container_init(frame.self_module, bases[0], args, complete)
             base_info = bases[0] if bases and isinstance(bases[0], ClassInfo) else None
         elif isinstance(receiver, cst.Name) and receiver.value in self.classes:

@@ -5,7 +5,7 @@ every file whatever ``--select`` says, so this module imports nothing heavy: the
 libcst with it) is imported inside ``run()``, only for files that may hold a model.
 
 Options: ``--conv-input-shape``, and one ``--conv-<field>`` per field of the design rules'
-``rules.base.Options`` (``padding_policy`` -> ``--conv-padding-policy``, setup.cfg key
+``options.Options`` (``padding_policy`` -> ``--conv-padding-policy``, setup.cfg key
 ``conv-padding-policy``), all validated in ``parse_options``: a bad value is one line, exit 2.
 """
 
@@ -14,7 +14,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import sys
-from typing import Any, Iterator, Optional
+from typing import Any, Iterator, NoReturn, Optional
 
 from conv_lint import __version__
 from conv_lint.directives import parse_shape
@@ -34,17 +34,17 @@ def option_name(field_name: str) -> str:
 
 
 def rule_option_fields() -> list[dataclasses.Field]:
-    from conv_lint.rules.base import Options
+    from conv_lint.options import Options
 
     return list(dataclasses.fields(Options))
 
 
 def parse_rule_options(values: dict[str, Optional[str]]) -> Any:
-    """``rules.base.Options`` from option texts by field name (None: the default).
+    """``options.Options`` from option texts by field name (None: the default).
 
     Raises ValueError naming the option (``--conv-early-layers: ...``) of the first bad value.
     """
-    from conv_lint.rules.base import Options
+    from conv_lint.options import Options
 
     given = {}
     for field in rule_option_fields():
@@ -85,7 +85,7 @@ class ConvLintPlugin:
     name = "conv-lint"
     version = __version__
     input_shape: Optional[tuple[int, ...]] = None  # set by parse_options, per sample
-    options: Any = None  # rules.base.Options, set by parse_options; None: the defaults
+    options: Any = None  # options.Options, set by parse_options; None: the defaults
     # Codes flake8 leaves out unless the user selects them (`--select CNV`, `--extend-select
     # CNV205`); docs/rules.md ("Off by default") says why each one is here. Not `off_by_default`:
     # that flake8 attribute would switch the whole plugin off.
@@ -154,6 +154,6 @@ class ConvLintPlugin:
             yield finding.line, finding.col, f"{finding.code} {finding.message}", type(self)
 
 
-def _fail(message: str) -> None:
+def _fail(message: str) -> NoReturn:
     print(f"flake8: error: {message}", file=sys.stderr)
     raise SystemExit(2) from None

@@ -82,7 +82,7 @@ def _only(expectations: dict[int, set[str]], keep) -> dict[int, set[str]]:
 def options_in(source: str):
     """The ``# options: --conv-x=y ...`` lines of ``source`` as ``rules.base.Options``."""
     from conv_lint.plugin import option_name, parse_rule_options
-    from conv_lint.rules.base import Options
+    from conv_lint.options import Options
 
     fields = {option_name(field): field for field in Options.names()}
     values = {}
@@ -293,7 +293,8 @@ class Call:
     params: int
 
 
-def trace_calls(model: torch.nn.Module, shape: tuple[int, ...], partial: bool = False) -> list[Call]:
+def trace_calls(model: torch.nn.Module, shape: tuple[int, ...],
+                partial: bool = False) -> list[Call]:
     """Every module call of one forward, in pre-order (a container before its children).
 
     ``partial``: the forward is expected to fail; return the calls made before it did.

@@ -299,3 +299,47 @@ def test_readme_says_which_design_warnings_are_off_by_default():
         assert f"Off by default: {listed}." in text
     else:
         assert "Every design warning is on by default." in text
+
+
+# --- scripts/zoo_warnings.py and docs/zoo-warnings.md ------------------------------------------
+
+ZOO_DOC = (ROOT / "docs" / "zoo-warnings.md").read_text()
+ZOO_ROW = re.compile(r"^\| `(?P<warning>[\w/]+\.py:\d+:\d+: (?P<code>CNV\d{3}) .+)` \| "
+                     r"(?P<verdict>true smell|false alarm)\b.*\|$")
+
+
+def test_zoo_script_prints_every_design_warning_of_the_model_directories(tmp_path):
+    site = tmp_path / "site"
+    for name in ("torchvision/models", "timm/models", "timm/layers"):
+        (site / name).mkdir(parents=True)
+    model = next(rule.INVALID[0] for rule in RULES if rule.code == "CNV206")
+    (site / "timm/models/net.py").write_text(model)
+    (site / "timm/other.py").write_text(model)  # outside the model directories: not linted
+    (expected_line,) = oracle.expectations_in(model)
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "zoo_warnings.py"), "--from", str(site)],
+        capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    (line,) = result.stdout.splitlines()
+    assert line.startswith(f"timm/models/net.py:{expected_line}:") and " CNV206 " in line
+    assert result.stderr.splitlines()[-1] == "1 warning(s) (CNV206: 1)"
+
+
+def test_zoo_doc_gives_a_verdict_for_each_warning_it_counts():
+    rows = {}
+    for title, body in re.findall(r"^## ([^\n]+)\n(.*?)(?=^## |\Z)", ZOO_DOC, re.S | re.M):
+        table = [line for line in body.splitlines() if line.startswith("| `")]
+        for line in table:
+            assert ZOO_ROW.match(line), f"{title}: not a warning with a verdict: {line}"
+        rows[title] = [ZOO_ROW.match(line) for line in table]
+    for row in [row for table in rows.values() for row in table]:
+        assert row["code"] in CODES and not oracle.is_error_code(row["code"])
+    without, with_size = rows["Without an input size"], rows["With a 224x224 input"]
+    # the 224 table lists the warnings the size adds; the size-free ones come back unchanged
+    summary = re.search(r"^Summary: (\d+) warnings without an input size, (\d+) with", ZOO_DOC,
+                        re.M)
+    assert summary and int(summary[1]) == len(without)
+    assert int(summary[2]) == len(without) + len(with_size)
+    false_alarms = [row["warning"] for table in rows.values() for row in table
+                    if row["verdict"] == "false alarm"]
+    assert ("no false\nalarm" in ZOO_DOC) == (not false_alarms)

@@ -462,3 +462,32 @@ def test_design_warnings_show_by_default_unless_off_and_selecting_turns_them_on(
     assert shown("--select", "CNV") == set(files)
     assert shown("--extend-select", ",".join(sorted(off)) or "CNV2") == set(files)
     assert shown("--extend-ignore", "CNV2") == set()
+
+
+# --- options change what the real rules report -------------------------------------------------
+
+def first_example(code: str, kind: str) -> str:
+    (rule,) = [rule for rule in RULES if rule.code == code]
+    return getattr(rule, kind)[0]
+
+
+def cnv_lines(result: subprocess.CompletedProcess) -> list[tuple[int, str]]:
+    assert result.returncode in (0, 1) and result.stderr == "", result.stderr
+    return [(int(line.split(":")[1]), line.split(": ", 1)[1].split()[0])
+            for line in result.stdout.splitlines()]
+
+
+def test_padding_policy_from_setup_cfg_changes_the_findings(tmp_path):
+    # LeNet's valid convs on purpose: quiet by default, every one of them flagged when strict
+    lenet = first_example("CNV201", "VALID")
+    write(tmp_path, "lenet.py", lenet)
+    conv_lines = [number for number, text in enumerate(lenet.splitlines(), start=1)
+                  if "nn.Conv2d(" in text]
+    assert cnv_lines(flake8(tmp_path, "--select", "CNV", "lenet.py")) == []
+    write(tmp_path, "setup.cfg", "[flake8]\nconv-padding-policy = strict\n")
+    assert cnv_lines(flake8(tmp_path, "--select", "CNV", "lenet.py")) == [
+        (line, "CNV201") for line in conv_lines]
+
+    write(tmp_path, "setup.cfg", "[flake8]\nconv-padding-policy = off\n")
+    write(tmp_path, "mixed.py", first_example("CNV201", "INVALID"))
+    assert cnv_lines(flake8(tmp_path, "--select", "CNV", "mixed.py")) == []

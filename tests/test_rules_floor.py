@@ -323,7 +323,8 @@ def test_a_reflection_pad_before_a_strided_conv_loses_no_row():
 def test_padding_only_remainder_and_ceil_mode_stay_quiet():
     """3x3 stride 2 padding 1 on 32 reads every row; so does a ceil_mode pool on an odd map."""
     for layer, n in ((nn.Conv2d(1, 1, 3, stride=2, padding=1), 32),
-                     (nn.MaxPool2d(2, ceil_mode=True), 33), (nn.MaxPool2d(3, 2, ceil_mode=True), 112)):
+                     (nn.MaxPool2d(2, ceil_mode=True), 33),
+                     (nn.MaxPool2d(3, 2, ceil_mode=True), 112)):
         assert torch_dropped(layer, (1, 1, n, n), 2) == 0
         source = TEMPLATE.format(h=n, w=n, stem_stride=1, layer=repr_layer(layer))
         assert not [f for f in analyse(source).findings if f.code == "CNV205"]

@@ -33,8 +33,8 @@ LIMIT_DETAIL = re.compile(
     r"max-early-stride=(?P<limit>\d+)$")
 TOTAL_DETAIL = re.compile(
     r"^the input is downsampled (?P<factor>\d+)x (?:by its \w+ weight layer|after only \d+ "
-    r"weight layers?|before its first weight layer), above max-early-downsampling="
-    r"(?P<limit>\d+)$")
+    r"weight layers?|before its first weight layer)(?:, (?P<counted>\d+)x after the patch "
+    r"embedding)?, above max-early-downsampling=(?P<limit>\d+)$")
 MAX_POOLS = (nn.MaxPool1d, nn.MaxPool2d)
 
 
@@ -280,6 +280,8 @@ class Net(nn.Module):
 def test_an_overlapping_patch_embedding_feeding_a_transformer_is_quiet():
     """PiT's 16x16 stride-8 tokenizer; the same conv followed by a conv is an early stride."""
     assert not findings(TOKENS, "CNV203")
+    flattened = TOKENS.replace("self.embed(x).flatten(2)", "torch.flatten(self.embed(x), 2)")
+    assert not findings("import torch\n" + flattened, "CNV203")
     conv_after = TOKENS.replace("nn.Linear(64, 64)", "nn.Conv2d(64, 64, 3, padding=1)").replace(
         "x = self.embed(x).flatten(2).transpose(1, 2)", "x = self.embed(x)")
     (found,) = findings(conv_after, "CNV203")
@@ -342,8 +344,19 @@ class Net(nn.Module):
 
 
 def _stems():
+    """Random stems torch runs on 256x256."""
     rng = random.Random(203)
-    return [_random_stem(rng) for _ in range(100)]
+    stems = []
+    while len(stems) < 100:
+        layers = _random_stem(rng)
+        source = STEM.format(layers="\n".join(f"            {layer}," for layer in layers))
+        try:
+            with torch.no_grad():
+                build(source)(torch.zeros(1, 4, 256, 256))
+        except RuntimeError:
+            continue
+        stems.append(layers)
+    return stems
 
 
 @pytest.mark.parametrize("layers", _stems(), ids=lambda layers: " ".join(
@@ -376,8 +389,13 @@ def test_early_stride_claims_are_torchs(layers):
         if limit:
             assert int(limit["stride"]) == s > int(limit["limit"]) and k != s
         if total:
-            assert 256 // sizes[index][1] == int(total["factor"]) > int(total["limit"])
-            assert index < second
+            assert 256 // sizes[index][1] == int(total["factor"])
+            counted = int(total["counted"] or total["factor"])
+            assert counted > int(total["limit"]) and index < second
+            if total["counted"]:  # the patch embeddings before it account for the rest
+                embeddings = [model.stem[i].stride[0] for i in range(index) if
+                              _patchify(model.stem[i])]
+                assert embeddings and counted * _product(embeddings) == int(total["factor"])
     # what must be warned: a stride over its kernel, and more than 8x before the 2nd conv
     # when no patch embedding (not counted) came first
     for index in range(min(second + 1, len(layers))):
@@ -389,6 +407,13 @@ def test_early_stride_claims_are_torchs(layers):
                   for i in range(second))
     if second < len(layers) and 256 // sizes[second][0] > 8 and not patches:
         assert warned, "more than 8x before the second conv, unwarned"
+
+
+def _product(values) -> int:
+    result = 1
+    for value in values:
+        result *= value
+    return result
 
 
 def _patchify(module) -> bool:

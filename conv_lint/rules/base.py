@@ -2,37 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from typing import Any, Iterable, Optional
 
-PADDING_POLICIES = ("consistent", "strict", "off")
-
-
-@dataclass(frozen=True)
-class Options:
-    """Limits and policies of the CNV2xx rules; every field is a flake8 option and a
-    ``[tool.conv-lint]`` key (``padding_policy`` -> ``--conv-padding-policy`` / ``padding-policy``).
-    """
-
-    padding_policy: str = "consistent"  # consistent | strict | off (CNV201)
-    early_layers: int = 2  # weight layers (convs, linears) from the input that are early (CNV203)
-    max_early_stride: int = 4  # largest stride one early layer may have (CNV203)
-    max_early_downsampling: int = 8  # largest total downsampling before the last early conv (CNV203)
-
-    def __post_init__(self) -> None:
-        if self.padding_policy not in PADDING_POLICIES:
-            raise ValueError(f"padding-policy must be one of {', '.join(PADDING_POLICIES)}, "
-                             f"got {self.padding_policy!r}")
-        for name in ("early_layers", "max_early_stride", "max_early_downsampling"):
-            value = getattr(self, name)
-            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-                raise ValueError(f"{name.replace('_', '-')} must be a positive integer, "
-                                 f"got {value!r}")
-
-    @classmethod
-    def names(cls) -> list[str]:
-        return [f.name for f in fields(cls)]
-
+from conv_lint.options import Options  # noqa: F401  (rules take it from here)
 
 @dataclass
 class ModelRun:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from conv_lint import sizes
 from conv_lint.layers.base import _flag, _int
 from conv_lint.layers.convolution import Conv
-from conv_lint.layers.normalisation import BatchNorm, GroupNorm, InstanceNorm
+from conv_lint.layers.normalisation import (
+    BatchNorm, GroupNorm, InstanceNorm, LayerNorm,
+)
 from conv_lint.rules import register
 from conv_lint.rules.base import Rule
 from conv_lint.rules.geometry import nodes_flagged_before
@@ -18,12 +21,16 @@ class BiasBeforeNorm(Rule):
     ``bias=False``; the norm's own shift (``affine=True``) plays its part.
 
     Norms that cancel it: BatchNorm (1d/2d/3d, SyncBatchNorm: the batch mean per channel),
-    InstanceNorm (the per-sample mean per channel, affine or not) and a GroupNorm with one
-    channel per group. A GroupNorm with several channels per group subtracts their common mean
-    only, so part of the bias survives: not flagged. Only a norm fed directly by the conv
-    counts (forward's order, a Sequential included); a conv whose output is also used by
-    another layer keeps its bias. Convs (transposed ones too) only; a conv line that another
-    design warning already flags is left to that warning.
+    InstanceNorm (the per-sample mean per channel, affine or not), a GroupNorm with one
+    channel per group and a LayerNorm over trailing spatial axes only. A GroupNorm with several
+    channels per group, or a LayerNorm that takes the channels in, subtracts a mean common to
+    several channels, so part of the bias survives: not flagged; nor is RMSNorm (no mean).
+
+    Only a norm fed directly by the conv counts (forward's order, a Sequential included); a
+    conv whose output another layer also reads keeps its bias (an add or a cat reading it is
+    not seen: ``y = conv(x); bn(y) + y`` is flagged though its bias reaches the sum). Convs
+    (transposed ones too) only; a conv line that another design warning already flags is left
+    to that warning.
     """
 
     code = "CNV206"
@@ -74,7 +81,7 @@ class Net(nn.Module):
 """,
     )
     INVALID = (
-        # conv (bias=True by default) straight into BatchNorm
+        # conv with bias=True straight into BatchNorm
         """import torch.nn as nn
 import torch.nn.functional as F
 
@@ -83,14 +90,17 @@ import torch.nn.functional as F
 class Net(nn.Module):
     def __init__(self):
         super().__init__()
-        self.conv1 = nn.Conv2d(3, 32, 3, padding=1)  # expect: CNV206
+        self.conv1 = nn.Conv2d(3, 32, 3, padding=1, bias=True)  # expect: CNV206
         self.bn1 = nn.BatchNorm2d(32)
 
     def forward(self, x):
         return F.relu(self.bn1(self.conv1(x)))
 """,
-        # the same in a Sequential, and before an InstanceNorm
+        # the same in a Sequential, and before an InstanceNorm; the default bias counts too
+        # under `--conv-bias-before-norm=any`
         """import torch.nn as nn
+
+# options: --conv-bias-before-norm=any
 
 
 # conv-lint: input-shape=3,64,64
@@ -119,11 +129,25 @@ class Net(nn.Module):
                 continue
             if not isinstance(getattr(conv.kind, "family", None), Conv) or conv.layer is None:
                 continue
-            if _flag(conv.bound.get("bias")) is not True:
+            if _flag(conv.bound.get("bias")) is not True or options.bias_before_norm == "off":
+                continue
+            if options.bias_before_norm == "explicit" and not _bias_written(conv.node):
                 continue
             if any(other.fed_by is conv and other is not call for other in run.calls):
                 continue  # the conv's output is used elsewhere too: its bias matters there
             yield conv.node, {"layer": conv.name, "norm": f"{call.name} ({call.kind.name})"}
+
+
+def _bias_written(node) -> bool:
+    """Does the conv's constructor call pass ``bias`` (by keyword or as the 8th positional)?
+
+    ``**kwargs`` does not count: in real code it carries device/dtype far more often than a bias.
+    """
+    args = getattr(node, "args", ())
+    positional = [arg for arg in args if arg.keyword is None and not arg.star]
+    return len(positional) >= 8 or any(
+        arg.keyword is not None and arg.keyword.value == "bias" for arg in args
+    )
 
 
 def _cancels_channel_bias(call) -> bool:
@@ -137,4 +161,10 @@ def _cancels_channel_bias(call) -> bool:
         if channels is None and call.input is not None and len(call.input) > 1:
             channels = _int(call.input[1])
         return groups is not None and groups == channels
+    if isinstance(family, LayerNorm) and family.bias_param:  # RMSNorm subtracts no mean
+        value = call.bound.get("normalized_shape")
+        axes = 1 if _int(value) is not None else len(value) if isinstance(value, tuple) else None
+        shape = call.input
+        batched = shape is not None and len(shape) > 2 and shape[0] is sizes.BATCH
+        return axes is not None and batched and axes <= len(shape) - 2  # the channels left out
     return False

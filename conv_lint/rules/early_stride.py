@@ -12,7 +12,7 @@ from conv_lint.layers.resizing import Pad
 from conv_lint.rules import register
 from conv_lint.rules.base import Options, Rule
 from conv_lint.rules.geometry import (
-    Window, axis_values, is_projection_shortcut, kernel_text, merged_only, stride_skip,
+    Window, axis_values, feeds_window, is_projection_shortcut, kernel_text, stride_skip,
     window,
 )
 
@@ -178,11 +178,25 @@ class Net(nn.Module):
             yield finding.call.node, {"layer": finding.call.name, "detail": finding.detail}
 
 
+@dataclass(frozen=True)
+class Downsampling:
+    """How much smaller a map is than the input, per axis: in all, and what counts against the
+    limit (everything but patch embeddings)."""
+
+    total: tuple
+    counted: tuple
+
+    def then(self, stride: tuple, counts: bool) -> "Downsampling":
+        total = tuple(f * s for f, s in zip(self.total, stride))
+        counted = tuple(f * s for f, s in zip(self.counted, stride)) if counts else self.counted
+        return Downsampling(total, counted)
+
+
 def early_findings(run, options: Options) -> list:
     """CNV203's findings: also what CNV204 leaves to it."""
     limit_stride, limit_total = options.max_early_stride, options.max_early_downsampling
     findings = []
-    factors: dict = {}  # id(call) -> total downsampling per axis of its output, None: unknown
+    factors: dict = {}  # id(call) -> Downsampling of its output, None: unknown
     weights = 0  # weight layers (convs, linear layers) met so far
     for call in run.calls:
         if weights >= options.early_layers:
@@ -197,31 +211,32 @@ def early_findings(run, options: Options) -> list:
             continue
         is_conv = isinstance(family, Conv)
         weights += is_conv
-        patches = is_conv and window_.is_patchify()
         after = None
-        if before is not None and len(before) == window_.rank:
-            after = before if patches else tuple(f * s for f, s in zip(before, window_.stride))
+        if before is not None and len(before.total) == window_.rank:
+            after = before.then(window_.stride, not (is_conv and window_.is_patchify()))
         factors[id(call)] = after
         detail = _single_layer(run, call, window_, limit_stride, options.early_layers,
                                first=weights == 1 and is_conv)
         last = is_conv and weights == options.early_layers  # its own stride is not "before"
         if detail is None and after is not None and not last and \
-                max(after) > limit_total >= max(before):
-            detail = f"the input is downsampled {max(after)}x {_where(weights, is_conv)}, " \
-                     f"above max-early-downsampling={limit_total}"
+                max(after.counted) > limit_total >= max(before.counted):
+            detail = f"the input is downsampled {max(after.total)}x {_where(weights, is_conv)}"
+            if after.counted != after.total:
+                detail += f", {max(after.counted)}x after the patch embedding"
+            detail += f", above max-early-downsampling={limit_total}"
         if detail is not None:
             findings.append(EarlyFinding(call, detail))
     return findings
 
 
-def _input_factor(run, call, factors: dict) -> Optional[tuple]:
-    """The total downsampling of the map ``call`` receives; None when it cannot be told."""
+def _input_factor(run, call, factors: dict) -> Optional[Downsampling]:
+    """The downsampling of the map ``call`` receives; None when it cannot be told."""
     if call.fed_by is not None:
         return factors.get(id(call.fed_by))
     if call is run.calls[0]:
         window_ = window(call)
         rank = window_.rank if window_ is not None else max(len(call.input) - 2, 0)
-        return (1,) * rank
+        return Downsampling((1,) * rank, (1,) * rank)
     return None
 
 
@@ -247,7 +262,7 @@ def _is_token_embedding(run, call, window_: Window) -> bool:
     other layer convolves or pools: the overlapping patch embedding of a transformer (PiT's
     16x16 stride 8), where the stride only sets the token grid."""
     covered = all(k >= s for k, s in zip(window_.span, window_.stride))
-    return covered and isinstance(call.kind.family, Conv) and merged_only(run, call)
+    return covered and isinstance(call.kind.family, Conv) and not feeds_window(run, call)
 
 
 def _where(weights: int, is_conv: bool) -> str:

@@ -364,3 +364,16 @@ def pad_per_axis(call, rank: int) -> Optional[tuple]:
     for i in range(len(pads) // 2):  # the pad tuple runs from the last axis backwards
         pairs[rank - 1 - i] = (pads[2 * i], pads[2 * i + 1])
     return mode, tuple(pairs)
+
+
+def feeds_window(run, call) -> bool:
+    """Does ``call``'s output reach a conv or pool, directly or through norms and activations?"""
+    frontier = {id(call)}
+    for other in run.calls:
+        if other.fed_by is None or id(other.fed_by) not in frontier:
+            continue
+        if window(other) is not None:
+            return True
+        if other.kind.elementwise:
+            frontier.add(id(other))
+    return False
