@@ -83,7 +83,6 @@ class Net(nn.Module):
     INVALID = (
         # conv with bias=True straight into BatchNorm
         """import torch.nn as nn
-import torch.nn.functional as F
 
 
 # conv-lint: input-shape=3,32,32
@@ -94,7 +93,7 @@ class Net(nn.Module):
         self.bn1 = nn.BatchNorm2d(32)
 
     def forward(self, x):
-        return F.relu(self.bn1(self.conv1(x)))
+        return nn.functional.relu(self.bn1(self.conv1(x)))
 """,
         # the same in a Sequential, and before an InstanceNorm; the default bias counts too
         # under `--conv-bias-before-norm=any`

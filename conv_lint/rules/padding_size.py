@@ -110,8 +110,8 @@ class LeNet5(nn.Module):
         return self.pool(self.conv2(self.pool(self.conv1(x))))
 """,
         # the issue's example (a), with the policy off
-        """# options: --conv-padding-policy=off
-import torch.nn as nn
+        """import torch.nn as nn
+# options: --conv-padding-policy=off
 
 
 # conv-lint: input-shape=1,28,28
@@ -159,8 +159,8 @@ class VGGStage(nn.Module):
         return self.features(x)
 """,
         # the strict policy: every stride-1 conv a symmetric padding can keep must keep its size
-        """# options: --conv-padding-policy=strict
-import torch.nn as nn
+        """import torch.nn as nn
+# options: --conv-padding-policy=strict
 
 
 # conv-lint: input-shape=1,32,32

@@ -27,7 +27,6 @@ class StrideOverKernel(Rule):
     VALID = (
         # ResNet's projection shortcut: 1x1 stride 2 beside a 3x3 stride-2 main path
         """import torch.nn as nn
-import torch.nn.functional as F
 
 
 # conv-lint: input-shape=64,32,32
@@ -44,9 +43,9 @@ class BasicBlock(nn.Module):
         )
 
     def forward(self, x):
-        out = F.relu(self.bn1(self.conv1(x)))
+        out = nn.functional.relu(self.bn1(self.conv1(x)))
         out = self.bn2(self.conv2(out))
-        return F.relu(out + self.downsample(x))
+        return nn.functional.relu(out + self.downsample(x))
 """,
         # pools whose stride equals the kernel read every pixel once
         """import torch.nn as nn
@@ -68,7 +67,6 @@ class Net(nn.Module):
     INVALID = (
         # a 1x1 stride-2 conv on the main path of a bottleneck: 3 of 4 positions never read
         """import torch.nn as nn
-import torch.nn.functional as F
 
 
 class Bottleneck(nn.Module):
@@ -84,10 +82,10 @@ class Bottleneck(nn.Module):
                                       nn.BatchNorm2d(256))
 
     def forward(self, x):
-        out = F.relu(self.bn1(self.conv1(x)))
-        out = F.relu(self.bn2(self.conv2(out)))
+        out = nn.functional.relu(self.bn1(self.conv1(x)))
+        out = nn.functional.relu(self.bn2(self.conv2(out)))
         out = self.bn3(self.conv3(out))
-        return F.relu(out + self.shortcut(x))
+        return nn.functional.relu(out + self.shortcut(x))
 
 
 # conv-lint: input-shape=3,32,32
