@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import re
 import sys
 from typing import Any, Iterator, NoReturn, Optional
 
@@ -24,7 +25,9 @@ from conv_lint.directives import parse_shape
 LOG = logging.getLogger("flake8.conv_lint")
 
 _OPTION = "--conv-input-shape"
-_MODEL_HINTS = ("torch", "nn")  # a file with neither cannot define or use a torch model
+# A file without the word `torch` or `nn` cannot define or use a torch model ("connection" or
+# "annotations" must not count, or nearly every file would be parsed).
+_MODEL_HINT = re.compile(r"\b(?:torch|nn)\b")
 _TRUE, _FALSE = ("true", "yes", "on", "1"), ("false", "no", "off", "0")  # configparser's words
 
 
@@ -137,7 +140,7 @@ class ConvLintPlugin:
 
     def run(self) -> Iterator[tuple[int, int, str, type]]:
         source = "".join(self.lines)
-        if not any(hint in source for hint in _MODEL_HINTS):
+        if not _MODEL_HINT.search(source):
             return
         try:
             from conv_lint import engine
