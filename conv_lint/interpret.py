@@ -18,7 +18,9 @@ from conv_lint.flow import (
     TENSOR_FACTORIES, Parameter, Row, ShapeFlow, TensorMethod, factory_tensor, index_shape,
     raised_at_construction, unknown_result,
 )
+from conv_lint.havoc import havoc, is_self, jumps
 from conv_lint.imports import ImportMap
+from conv_lint.joins import join, join_all, join_dicts, replace
 from conv_lint.pyvalues import (
     BUILTINS, MATH, MAX_UNROLL, arith, as_sequence, call_builtin, call_math, compare, hashable,
     is_int, unary,
@@ -276,7 +278,7 @@ class FileInterpreter(ShapeFlow):
                 frame.returns.append(None)  # falling off the end returns None
             except _Return:
                 pass
-            return _join_all(frame.returns)
+            return join_all(frame.returns)
         finally:
             self.depth -= 1
 
@@ -329,7 +331,7 @@ class FileInterpreter(ShapeFlow):
             elif isinstance(statement, (cst.FunctionDef, cst.ClassDef)):
                 frame.env[statement.name.value] = UNKNOWN
             else:  # while, try, match...: forget what they may change
-                _havoc(statement, frame)
+                havoc(statement, frame)
 
     def _exec_simple_line(self, line: cst.SimpleStatementLine, frame: Frame) -> None:
         for small in line.body:
@@ -352,12 +354,12 @@ class FileInterpreter(ShapeFlow):
             elif isinstance(small, cst.Raise):
                 raise _Return()  # a path that raises returns nothing we need to join
             elif isinstance(small, (cst.Global, cst.Nonlocal, cst.Del)):
-                _havoc(small, frame)
+                havoc(small, frame)
 
     def _assign(self, target: cst.BaseExpression, value, frame: Frame) -> None:
         if isinstance(target, cst.Name):
             frame.env[target.value] = value
-        elif isinstance(target, cst.Attribute) and _is_self(target.value) and frame.self_module:
+        elif isinstance(target, cst.Attribute) and is_self(target.value) and frame.self_module:
             frame.self_module.attrs[target.attr.value] = value
         elif isinstance(target, (cst.Tuple, cst.List)):
             items = as_sequence(value)
@@ -412,20 +414,20 @@ class FileInterpreter(ShapeFlow):
                 except _Return:
                     pass  # this branch returned (or raised): nothing of it flows on
                 if module:
-                    _replace(module.attrs, start)
+                    replace(module.attrs, start)
         finally:
             self.uncertain -= 1
         if not outcomes:
             raise _Return()
-        _replace(frame.env, _join_dicts([env for env, _ in outcomes]))
+        replace(frame.env, join_dicts([env for env, _ in outcomes]))
         if module:
-            _replace(module.attrs, _join_dicts([attrs for _, attrs in outcomes]))
+            replace(module.attrs, join_dicts([attrs for _, attrs in outcomes]))
 
     def _exec_for(self, node: cst.For, frame: Frame) -> None:
         items = as_sequence(_iterable(self.eval(node.iter, frame)))
         if items is None or len(items) > MAX_UNROLL or node.orelse is not None \
-                or _jumps(node.body):
-            _havoc(node, frame)
+                or jumps(node.body):
+            havoc(node, frame)
             return
         for item in items:
             self._assign(node.target, item, frame)
@@ -473,7 +475,7 @@ class FileInterpreter(ShapeFlow):
                 return self.eval(node.orelse, frame)
             self.uncertain += 1
             try:
-                return _join(self.eval(node.body, frame), self.eval(node.orelse, frame))
+                return join(self.eval(node.body, frame), self.eval(node.orelse, frame))
             finally:
                 self.uncertain -= 1
         if isinstance(node, cst.Subscript):
@@ -852,15 +854,7 @@ class FileInterpreter(ShapeFlow):
     # ---- forward-time application --------------------------------------------------------------
 
 
-
-
-
-
-
-
-
     # ---- parameter counts ------------------------------------------------------------------------
-
 
 
 # ---- small value helpers ----------------------------------------------------------------------
@@ -951,74 +945,12 @@ class _ListMethod:
         return None
 
 
-
-
-
-
-
-
-
-
-
-
-
-
 def _ctx(frame: Frame) -> dict:
     return {"self_module": frame.self_module, "cls": frame.cls, "in_forward": frame.in_forward}
 
 
-def _is_self(node) -> bool:
-    return isinstance(node, cst.Name) and node.value == "self"
-
-
 def _positional_params(fn: cst.FunctionDef) -> list:
     return list(fn.params.posonly_params) + list(fn.params.params)
-
-
-def _havoc(node: cst.CSTNode, frame: Frame) -> None:
-    """Forget every name a statement we do not follow may assign or mutate."""
-    for name in _assigned_names(node):
-        if name.startswith("self."):
-            if frame.self_module is not None:
-                frame.self_module.attrs[name[5:]] = UNKNOWN
-        elif name in frame.env:
-            old = frame.env[name]
-            frame.env[name] = Tensor(origin=old.origin) if isinstance(old, Tensor) else UNKNOWN
-
-
-def _assigned_names(node: cst.CSTNode) -> set:
-    names: set = set()
-
-    class Collector(cst.CSTVisitor):
-        def visit_AssignTarget(self, target):
-            names.update(_target_names(target.target))
-
-        def visit_AugAssign(self, aug):
-            names.update(_target_names(aug.target))
-
-        def visit_AnnAssign(self, ann):
-            names.update(_target_names(ann.target))
-
-        def visit_For(self, loop):
-            names.update(_target_names(loop.target))
-
-        def visit_CompFor(self, comp):
-            names.update(_target_names(comp.target))
-
-        def visit_WithItem(self, item):
-            if item.asname is not None:
-                names.update(_target_names(item.asname.name))
-
-        def visit_ExceptHandler(self, handler):
-            if handler.name is not None:
-                names.update(_target_names(handler.name.name))
-
-        def visit_Call(self, call):  # layers.append(...), self.blocks.extend(...)
-            if isinstance(call.func, cst.Attribute):
-                names.update(_target_names(call.func.value))
-
-    node.visit(Collector())
-    return names
 
 
 def _truth(value) -> Optional[bool]:
@@ -1030,122 +962,5 @@ def _truth(value) -> Optional[bool]:
     if isinstance(value, (int, float, str, tuple, dict, type(None))):
         return bool(value)  # a tuple's truth is its length, whatever it holds
     return None  # UNKNOWN, tensors, references
-
-
-def _jumps(body: cst.CSTNode) -> bool:
-    """Does a loop body break or continue (which unrolling does not follow)?"""
-    found = []
-
-    class Finder(cst.CSTVisitor):
-        def visit_Break(self, node) -> None:
-            found.append(node)
-
-        def visit_Continue(self, node) -> None:
-            found.append(node)
-
-        def visit_FunctionDef(self, node) -> bool:
-            return False
-
-    body.visit(Finder())
-    return bool(found)
-
-
-def _target_names(target) -> set:
-    if isinstance(target, cst.Name):
-        return {target.value}
-    if isinstance(target, cst.Attribute) and _is_self(target.value):
-        return {"self." + target.attr.value}
-    if isinstance(target, (cst.Tuple, cst.List)):
-        result: set = set()
-        for element in target.elements:
-            result |= _target_names(element.value)
-        return result
-    if isinstance(target, (cst.Subscript, cst.Attribute)):
-        return _target_names(target.value)
-    if isinstance(target, cst.StarredElement):
-        return _target_names(target.value)
-    return set()
-
-
-def _replace(target: dict, source: dict) -> None:
-    target.clear()
-    target.update(source)
-
-
-def _join(a, b):
-    if a is b:
-        return a
-    if isinstance(a, Tensor) and isinstance(b, Tensor):
-        if a.lazy is not None and a.lazy is b.lazy and a.shape is None and b.shape is None:
-            return a
-        sa, sb = a.shape, b.shape
-        if sa is None or sb is None or len(sa) != len(sb):
-            return Tensor(origin=a.origin if a.origin == b.origin else "")
-        dims = tuple(x if (x is y or x == y or sizes.proven_equal(x, y)) else None
-                     for x, y in zip(sa, sb))
-        return Tensor(dims, origin=a.origin if a.origin == b.origin else "")
-    if type(a) is type(b) and isinstance(a, (int, float, str, bool, type(None))) and a == b:
-        return a
-    if isinstance(a, tuple) and isinstance(b, tuple) and len(a) == len(b):
-        return tuple(_join(x, y) for x, y in zip(a, b))
-    if isinstance(a, Tensor) or isinstance(b, Tensor):
-        return Tensor()
-    return UNKNOWN
-
-
-def _join_all(values: list):
-    if not values:
-        return UNKNOWN
-    result = values[0]
-    for value in values[1:]:
-        result = _join(result, value)
-    return result
-
-
-def _join_dicts(dicts: list) -> dict:
-    keys: list = []
-    for d in dicts:
-        keys.extend(k for k in d if k not in keys)
-    return {k: _join_all([d.get(k, UNKNOWN) for d in dicts]) for k in keys}
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
 
 
