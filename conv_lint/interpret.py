@@ -288,32 +288,28 @@ class FileInterpreter(ShapeFlow):
         positional = list(p.posonly_params) + list(p.params)
         for index, param in enumerate(positional):
             name = param.name.value
-            if index < len(args):
-                env[name] = args[index]
-            elif name in kwargs:
-                env[name] = kwargs.pop(name)
-            elif param.default is not None:
-                env[name] = self.eval(param.default, Frame(env={}))
-            else:
-                env[name] = UNKNOWN
+            env[name] = args[index] if index < len(args) else self._argument(param, kwargs)
         extra = args[len(positional):]
         if isinstance(p.star_arg, cst.Param):
             env[p.star_arg.name.value] = tuple(extra)
         elif extra:
             return None
         for param in p.kwonly_params:
-            name = param.name.value
-            if name in kwargs:
-                env[name] = kwargs.pop(name)
-            elif param.default is not None:
-                env[name] = self.eval(param.default, Frame(env={}))
-            else:
-                env[name] = UNKNOWN
+            env[param.name.value] = self._argument(param, kwargs)
         if p.star_kwarg is not None:  # `**kwargs` passed on to a layer keeps its values
             env[p.star_kwarg.name.value] = dict(kwargs)
         elif kwargs:
             return None
         return env
+
+    def _argument(self, param: cst.Param, kwargs: dict):
+        """A parameter's value from the call's keywords (taken out of them), else its default."""
+        name = param.name.value
+        if name in kwargs:
+            return kwargs.pop(name)
+        if param.default is not None:
+            return self.eval(param.default, Frame(env={}))
+        return UNKNOWN
 
     # ---- statements --------------------------------------------------------------------------
 

@@ -343,3 +343,23 @@ def excused_names(model: torch.nn.Module, dynamic: set[str]) -> set[str]:
             if prefix == "" or name == prefix or name.startswith(prefix + "."):
                 excused.add(name)
     return excused
+
+
+_MAX_POOLS = (torch.nn.MaxPool1d, torch.nn.MaxPool2d, torch.nn.MaxPool3d)
+
+
+def read_rows(layer, shape: tuple, dim: int) -> set:
+    """Indices along ``dim`` of an input of ``shape`` that some output of ``layer`` depends on."""
+    if isinstance(layer, _MAX_POOLS):  # a max passes one gradient per window: probe each row
+        base = layer(torch.zeros(shape))
+        read = set()
+        for row in range(shape[dim]):
+            probe = torch.zeros(shape)
+            probe.select(dim, row).fill_(1.0)
+            if not torch.equal(layer(probe), base):
+                read.add(row)
+        return read
+    x = (torch.rand(shape) + 0.5).requires_grad_()
+    layer(x).sum().backward()
+    weight = x.grad.abs().sum(dim=[d for d in range(len(shape)) if d != dim])
+    return {row for row in range(shape[dim]) if weight[row] > 0}

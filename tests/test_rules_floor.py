@@ -25,7 +25,6 @@ MESSAGE = re.compile(
     r"^(?P<layer>\S+): the last (?P<count>\d+) (?P<what>.+) of its (?P<size>[\dx]+) input are "
     r"never read; an input of (?P<fix>[\dx]+)(?: \(model input (?P<model>[\dx]+)\))? would be "
     r"read whole$")
-MAX_POOLS = (nn.MaxPool1d, nn.MaxPool2d, nn.MaxPool3d)
 WINDOWED = (nn.Conv1d, nn.Conv2d, nn.Conv3d, nn.MaxPool1d, nn.MaxPool2d, nn.MaxPool3d,
             nn.AvgPool1d, nn.AvgPool2d, nn.AvgPool3d, nn.LPPool1d, nn.LPPool2d)
 PADS = (nn.modules.padding._ReflectionPadNd, nn.modules.padding._ReplicationPadNd,
@@ -38,28 +37,11 @@ FIXTURES = [oracle.FIXTURES_DIR / name for name in (
 # ---- what torch reads
 
 
-def read_rows(layer, shape: tuple, dim: int) -> set:
-    """Indices along ``dim`` of an input of ``shape`` that some output of ``layer`` depends on."""
-    if isinstance(layer, MAX_POOLS):  # a max passes one gradient per window: probe each row
-        base = layer(torch.zeros(shape))
-        read = set()
-        for row in range(shape[dim]):
-            probe = torch.zeros(shape)
-            probe.select(dim, row).fill_(1.0)
-            if not torch.equal(layer(probe), base):
-                read.add(row)
-        return read
-    x = (torch.rand(shape) + 0.5).requires_grad_()
-    layer(x).sum().backward()
-    weight = x.grad.abs().sum(dim=[d for d in range(len(shape)) if d != dim])
-    return {row for row in range(shape[dim]) if weight[row] > 0}
-
-
 def torch_dropped(layer, shape: tuple, dim: int) -> int:
     """Rows at this size no window reads, that a longer input would have read."""
     longer = list(shape)
     longer[dim] += 64
-    return len(read_rows(layer, tuple(longer), dim) - read_rows(layer, shape, dim)
+    return len(oracle.read_rows(layer, tuple(longer), dim) - oracle.read_rows(layer, shape, dim)
                - set(range(shape[dim], longer[dim])))
 
 
@@ -313,7 +295,7 @@ def test_a_reflection_pad_before_a_strided_conv_loses_no_row():
     the real input still reaches the output."""
     layer = nn.Sequential(nn.ReflectionPad2d(1), nn.Conv2d(1, 1, 3, stride=2))
     assert torch_dropped(layer[1], (1, 1, 66, 66), 2) == 1  # a padded row is left out
-    assert len(read_rows(layer, (1, 1, 64, 64), 2)) == 64  # yet every real row is read
+    assert len(oracle.read_rows(layer, (1, 1, 64, 64), 2)) == 64  # yet every real row is read
     source = (oracle.FIXTURES_DIR / "warn_floor_drop.py").read_text()
     line = next(n for n, text in enumerate(source.splitlines(), 1)
                 if "nn.Conv2d(3, 16, kernel_size=3, stride=2)" in text)

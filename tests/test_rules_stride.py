@@ -35,7 +35,6 @@ TOTAL_DETAIL = re.compile(
     r"^the input is downsampled (?P<factor>\d+)x (?:by its \w+ weight layer|after only \d+ "
     r"weight layers?|before its first weight layer)(?:, (?P<counted>\d+)x after the patch "
     r"embedding)?, above max-early-downsampling=(?P<limit>\d+)$")
-MAX_POOLS = (nn.MaxPool1d, nn.MaxPool2d)
 
 
 def findings(source: str, code: str, **options) -> list:
@@ -50,30 +49,13 @@ def build(source: str, cls: str = "Net") -> nn.Module:
     return namespace[cls]()
 
 
-def read_rows(layer, shape: tuple, dim: int) -> set:
-    """Indices along ``dim`` that some output of ``layer`` depends on (torch decides)."""
-    if isinstance(layer, MAX_POOLS):  # a max passes one gradient per window: probe each row
-        base = layer(torch.zeros(shape))
-        read = set()
-        for row in range(shape[dim]):
-            probe = torch.zeros(shape)
-            probe.select(dim, row).fill_(1.0)
-            if not torch.equal(layer(probe), base):
-                read.add(row)
-        return read
-    x = (torch.rand(shape) + 0.5).requires_grad_()
-    layer(x).sum().backward()
-    weight = x.grad.abs().sum(dim=[d for d in range(len(shape)) if d != dim])
-    return {row for row in range(shape[dim]) if weight[row] > 0}
-
-
 def unread_per_period(layer, n: int, stride: int, padding: int, dim: int = 2,
                       shape: tuple = (1, 1)) -> set:
     """How many rows torch leaves unread in each full stride period between the first and
     the last window (the set of counts: one value when the pattern is regular)."""
     spatial = 2 if isinstance(layer, (nn.Conv2d, nn.MaxPool2d, nn.AvgPool2d)) else 1
     full = shape + (n,) * spatial
-    read = read_rows(layer, full, dim)
+    read = oracle.read_rows(layer, full, dim)
     windows = (n + 2 * padding) // stride  # enough for the interior
     counts = set()
     for o in range(1, windows - 2):
