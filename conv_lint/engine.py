@@ -12,11 +12,33 @@ ShapeEntry = Union[int, str, None]
 
 
 @dataclass(frozen=True)
+class Edit:
+    """Replace the source text from (line, col) up to (end_line, end_col) with ``text``.
+
+    Lines 1-based, columns 0-based, end exclusive: the span of a libcst node's position."""
+
+    line: int
+    col: int
+    end_line: int
+    end_col: int
+    text: str
+
+
+@dataclass(frozen=True)
+class Fix:
+    """A certain, safe change that removes a finding: what it does and its non-overlapping edits."""
+
+    description: str  # "set padding=1 (keeps the size)"
+    edits: tuple[Edit, ...]
+
+
+@dataclass(frozen=True)
 class Finding:
     line: int  # 1-based
     col: int  # 0-based, as flake8 expects from a plugin
     code: str  # "CNV101"
     message: str  # without the code
+    fix: Optional[Fix] = None  # offered only where the change is certain
 
 
 @dataclass
