@@ -164,3 +164,11 @@ def plain(value):
     if isinstance(value, Tensor):
         return value
     return UNKNOWN
+
+
+def is_symbolic(value) -> bool:
+    """Is ``value`` (or a part of a tuple) a symbolic size, such as an unresolved constructor
+    parameter's channels? Concrete ints and UNKNOWN are not."""
+    if isinstance(value, tuple):
+        return any(is_symbolic(v) for v in value)
+    return False  # symbolic channels (sizes.Poly) are being added
