@@ -577,10 +577,17 @@ class FileInterpreter(ShapeFlow):
             return UNKNOWN
         method = module.cls.method(attr)
         if method is not None:
+            if _decorated(method, "staticmethod"):
+                return FunctionRef(method)
+            if _decorated(method, "classmethod"):
+                return UNKNOWN  # bound to the class, not to the module: not followed
             return FunctionRef(method, bound_self=module)
         return self._class_attr(module.cls, attr)
 
     def _class_attr(self, info: ClassInfo, attr: str):
+        method = info.method(attr)
+        if method is not None and _decorated(method, "staticmethod"):
+            return FunctionRef(method)  # Block.depthwise_conv(...)
         for klass in info.mro():
             for assign in reversed(klass.body_assigns):
                 targets = [t.target for t in assign.targets] if isinstance(assign, cst.Assign) \
@@ -939,6 +946,11 @@ class _ListMethod:
 
 def _ctx(frame: Frame) -> dict:
     return {"self_module": frame.self_module, "cls": frame.cls, "in_forward": frame.in_forward}
+
+
+def _decorated(fn: cst.FunctionDef, name: str) -> bool:
+    return any(isinstance(d.decorator, cst.Name) and d.decorator.value == name
+               for d in fn.decorators)
 
 
 def _symbolize(fn: cst.FunctionDef, env: dict) -> None:
