@@ -121,6 +121,8 @@ def compare(op: str, a, b):
             return same if op == "Is" else not same
         return UNKNOWN
     if op in ("In", "NotIn"):
+        if isinstance(a, str) and isinstance(b, str):  # 'tiered' in stem_type
+            return (a in b) == (op == "In")
         seq = as_sequence(b)
         if seq is None or any(v is UNKNOWN or isinstance(v, Poly) for v in [a] + seq):
             return UNKNOWN
@@ -214,7 +216,10 @@ MATH = {
 
 
 def call_math(name: str, args, kwargs):
-    """math.log(channels, 2) and friends, on plain numbers only."""
+    """math.log(channels, 2) and friends, on plain numbers; rounding keeps a channel count."""
+    if name in ("math.floor", "math.ceil", "math.trunc") and len(args) == 1 \
+            and isinstance(args[0], Poly) and not kwargs:
+        return args[0]  # math.floor(planes * (base_width / 64)) with base_width 64
     if kwargs or not args or not all(isinstance(a, (int, float)) for a in args):
         return UNKNOWN
     if any(abs(a) > _BIG for a in args):

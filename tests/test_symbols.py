@@ -11,7 +11,7 @@ import itertools
 import pytest
 
 from conv_lint import sizes, symbols
-from conv_lint.pyvalues import arith, call_builtin, compare
+from conv_lint.pyvalues import arith, call_builtin, call_math, compare
 from conv_lint.values import UNKNOWN
 
 VALUES = range(1, 9)  # what each parameter is tried with
@@ -103,6 +103,8 @@ def test_unknown_stays_unknown():
     assert arith("Multiply", a, 0.5) is UNKNOWN
     assert arith("Multiply", a, 1.0) == a  # planes * (base_width / 64.0) with base_width 64
     assert call_builtin("int", [a], {}) == a
+    assert call_math("math.floor", [arith("Multiply", a, 64 / 64)], {}) == a  # timm's width
+    assert compare("In", "tiered", "") is False and compare("In", "deep", "deep_tiered") is True
     assert call_builtin("max", [a, 1], {}) is UNKNOWN
     assert compare("Is", a, None) is UNKNOWN  # a parameter the caller passed may be None
     assert compare("In", a, (1, 2)) is UNKNOWN
