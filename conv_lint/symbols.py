@@ -16,7 +16,9 @@ model that runs (torch rejects a conv or norm with no output channels, which fai
 from __future__ import annotations
 
 import itertools
+import math
 from dataclasses import dataclass
+from fractions import Fraction
 from typing import Dict, Optional, Tuple, Union
 
 _MAX_TERMS = 16  # past these a value is not a channel count anyone writes: unknown
@@ -113,7 +115,16 @@ def multiply(a: Value, b: Value) -> Optional[Value]:
     return _canonical(terms)
 
 
-_floors: Dict[Tuple[Terms, int], Symbol] = {}
+_opaque: Dict[tuple, Symbol] = {}
+
+
+def _interned(key: tuple, text: str) -> Poly:
+    """The one symbol for an exact but unexpandable function of symbols (``c // 2``)."""
+    if key not in _opaque:
+        if len(_opaque) > 10_000:  # a bound, not a cache policy: symbols stay distinct anyway
+            _opaque.clear()
+        _opaque[key] = Symbol(text, next(_uids), positive=False)
+    return Poly((((_opaque[key],), 1),))
 
 
 def floor_divide(a: Value, k: int) -> Optional[Value]:
@@ -125,22 +136,50 @@ def floor_divide(a: Value, k: int) -> Optional[Value]:
     if all(c % k == 0 for c in terms.values()):  # (k*q + c)//k == q + c//k for integer q
         quotient = _canonical({m: c // k for m, c in terms.items()})
         return None if quotient is None else add(quotient, constant // k)
-    key = (a.terms if isinstance(a, Poly) else (), k)
-    if key not in _floors:
-        if len(_floors) > 10_000:  # a bound, not a cache policy: symbols stay distinct anyway
-            _floors.clear()
-        text = f"({a})//{k}" if isinstance(a, Poly) and not a.atomic else f"{a}//{k}"
-        _floors[key] = Symbol(text, next(_uids), positive=False)
-    return Poly((((_floors[key],), 1),))
+    return _interned(("floor", a.terms if isinstance(a, Poly) else (), k), f"{_wrapped(a)}//{k}")
 
 
 _OPS = {"Add": lambda a, b: add(a, b), "Subtract": lambda a, b: add(a, b, -1),
         "Multiply": multiply}
 
 
-def arith(op: str, a, b) -> Optional[Value]:
-    """A Python binary operation with a Poly operand; None where the result is not exact."""
+@dataclass(frozen=True)
+class Scaled:
+    """``poly * ratio``, a float before it is rounded: ``in_chs * 0.25``, ``width / 2``.
+
+    Only ratios whose float arithmetic is exact (or, for a division by an int, correctly
+    rounded) are kept, so ``int()`` of it is exactly the floor Python computes."""
+
+    poly: Poly
+    ratio: Fraction
+
+    def __str__(self) -> str:
+        return f"{_wrapped(self.poly)}*{self.ratio}"
+
+
+def _wrapped(a: Value) -> str:
+    return str(a) if not isinstance(a, Poly) or a.atomic else f"({a})"
+
+
+def _dyadic(value) -> Optional[Fraction]:
+    """A float that is k/2**m with a small m: multiplying a channel count by it is exact."""
+    if type(value) is not float or not math.isfinite(value) or abs(value) > _MAX_COEFF:
+        return None
+    ratio = Fraction(value)
+    return ratio if ratio.denominator <= 1 << 10 else None
+
+
+def arith(op: str, a, b):
+    """A Python binary operation with a Poly (or Scaled) operand; None where not exact."""
     a, b = _integral(a), _integral(b)
+    if isinstance(a, Scaled) or isinstance(b, Scaled):
+        return _scaled_arith(op, a, b)
+    if op == "Multiply" and isinstance(b, Poly) and not _is_value(a):
+        a, b = b, a
+    if isinstance(a, Poly) and op == "Multiply" and _dyadic(b) is not None:
+        return _scaled(a, _dyadic(b))
+    if isinstance(a, Poly) and op == "Divide" and type(b) is int and b > 0:
+        return _scaled(a, Fraction(1, b))
     if not (_is_value(a) and _is_value(b)):
         return None
     if op in _OPS:
@@ -148,6 +187,56 @@ def arith(op: str, a, b) -> Optional[Value]:
     if op == "FloorDivide" and type(b) is int:
         return floor_divide(a, b)
     return None
+
+
+def _scaled(poly: Poly, ratio: Fraction):
+    if ratio.denominator == 1:
+        return multiply(poly, ratio.numerator)
+    return Scaled(poly, ratio) if ratio > 0 else None
+
+
+def _scaled_arith(op: str, a, b):
+    """``in_chs * 0.25 + 4.0`` (timm's make_divisible adds half the divisor): sums with
+    numbers the ratio can carry exactly; everything else unknown."""
+    if op not in ("Add", "Subtract") or not isinstance(a, Scaled):
+        return None
+    offset = Fraction(b) if type(b) is int else _dyadic(b)
+    if offset is None:
+        return None
+    numerator = offset * a.ratio.denominator  # a.poly*n/d + o == (a.poly*n + o*d)/d
+    if numerator.denominator != 1:
+        return None
+    sign = 1 if op == "Add" else -1
+    poly = add(multiply(a.poly, a.ratio.numerator), sign * numerator.numerator)
+    return None if not isinstance(poly, Poly) else Scaled(poly, Fraction(1, a.ratio.denominator))
+
+
+def floor_of(value) -> Optional[Value]:
+    """``math.floor`` of a Scaled (and of a channel count, itself)."""
+    if isinstance(value, Scaled):
+        return floor_divide(multiply(value.poly, value.ratio.numerator), value.ratio.denominator)
+    return value if isinstance(value, Poly) else None
+
+
+def truncate(value) -> Optional[Value]:
+    """``int()``: the floor where the value cannot be negative (parameters are >= 1)."""
+    if isinstance(value, Scaled) and not _non_negative(value.poly):
+        return None
+    return floor_of(value)
+
+
+def _non_negative(poly: Poly) -> bool:
+    return all(c >= 0 and all(s.positive for s in m) for m, c in poly.terms)
+
+
+def rounded(value) -> Optional[Value]:
+    """``round()``: ties go to even, so an opaque symbol (equal only to the same rounding)."""
+    if isinstance(value, Poly):
+        return value
+    if not isinstance(value, Scaled):
+        return None
+    key = ("round", value.poly.terms, value.ratio)
+    return _interned(key, f"round({value})")
 
 
 def _integral(value):

@@ -7,6 +7,7 @@ The torch side of these claims is in the fixtures (`*_symbolic*.py`, `# oracle: 
 from __future__ import annotations
 
 import itertools
+import math
 
 import pytest
 
@@ -98,9 +99,10 @@ def test_a_proof_of_difference_holds_for_every_parameter_value(left, right, must
 
 def test_unknown_stays_unknown():
     a = symbols.parameter("a")
-    assert arith("Divide", a, 2) is UNKNOWN  # a float: not a channel count
+    assert not isinstance(arith("Divide", a, 2), symbols.Poly)  # a float: not a channel count
+    assert not sizes.proven_equal(arith("Divide", a, 2), arith("Divide", a, 2))
     assert arith("Modulo", a, 2) is UNKNOWN
-    assert arith("Multiply", a, 0.5) is UNKNOWN
+    assert arith("Multiply", a, 0.3) is UNKNOWN
     assert arith("Multiply", a, 1.0) == a  # planes * (base_width / 64.0) with base_width 64
     assert call_builtin("int", [a], {}) == a
     assert call_math("math.floor", [arith("Multiply", a, 64 / 64)], {}) == a  # timm's width
@@ -126,3 +128,30 @@ def test_work_is_bounded():
         value = arith("Multiply", value, arith("Add", a, 1))
     assert value is UNKNOWN  # degree past the bound: unknown, not a huge polynomial
     assert arith("Multiply", a, 10**13) is UNKNOWN
+
+
+ROUNDINGS = [  # what SE blocks and width multipliers write, c being a channel parameter
+    ("int", "c * 0.25"), ("int", "c * 0.5 + 4.0"), ("floor", "c / 3"), ("floor", "c * 1.0"),
+    ("int", "c / 16"), ("round", "c * 0.25"),
+]
+
+
+@pytest.mark.parametrize("rounding, expression", ROUNDINGS)
+def test_rounded_ratios_are_exact_channel_counts(rounding, expression):
+    c = symbols.parameter("c")
+    ops = {"*": "Multiply", "/": "Divide", "+": "Add"}
+    left, op, right, *rest = expression.split()
+    value = arith(ops[op], c, float(right) if "." in right else int(right))
+    if rest:
+        value = arith(ops[rest[0]], value, float(rest[1]))
+    function = {"int": lambda v: call_builtin("int", [v], {}),
+                "round": lambda v: call_builtin("round", [v], {}),
+                "floor": lambda v: call_math("math.floor", [v], {})}[rounding]
+    result = function(value)
+    assert isinstance(result, symbols.Poly)
+    assert sizes.proven_equal(result, function(value))  # the same rounding is the same count
+    python = {"int": int, "round": round, "floor": math.floor}[rounding]
+    for channels in range(1, 200) if rounding != "round" else ():  # round: opaque, not expanded
+        expected = python(eval(expression, {}, {"c": channels}))
+        assert evaluate(result, {"c": channels}) == expected, channels
+    assert arith("Multiply", c, 0.1) is UNKNOWN  # 0.1 is not exact in binary: not kept
