@@ -342,14 +342,15 @@ def test_diff_base_reports_only_changed_lines(tmp_path):
     git("commit", "-qm", "base", cwd=tmp_path)
     assert check("--diff-base", "HEAD", cwd=tmp_path).stdout == ""  # old finding, old line
     # conv2's constructor changed: the finding is on forward's call, a line that did not
-    (tmp_path / "edited.py").write_text(CLEAN.replace("nn.Conv2d(6, 16, 5)", "nn.Conv2d(8, 16, 5)"))
+    edited = CLEAN.replace("nn.Conv2d(6, 16, 5)", "nn.Conv2d(8, 16, 5)")
+    (tmp_path / "edited.py").write_text(edited)
     # the finding's own line changed
     (tmp_path / "old.py").write_text(BROKEN.replace("# expect: CNV101", "# still broken"))
     (tmp_path / "sub").mkdir()
     (tmp_path / "sub" / "new.py").write_text(BROKEN)  # untracked: every line is new
-    assert reported(check(cwd=tmp_path)) == {("edited.py", BROKEN_LINE, "CNV101"),
-                                            ("old.py", BROKEN_LINE, "CNV101"),
-                                            ("sub/new.py", BROKEN_LINE, "CNV101")}
+    assert reported(check(cwd=tmp_path)) == {
+        ("edited.py", BROKEN_LINE, "CNV101"), ("old.py", BROKEN_LINE, "CNV101"),
+        ("sub/new.py", BROKEN_LINE, "CNV101")}
     result = check("--diff-base", "HEAD", "--format", "json", cwd=tmp_path)
     assert result.returncode == 1
     assert [(item["path"], item["line"]) for item in json.loads(result.stdout)] == [
