@@ -358,6 +358,14 @@ def test_diff_base_reports_only_changed_lines(tmp_path):
     assert reported(check("--diff-base", "HEAD", "sub", cwd=tmp_path)) == {
         ("sub/new.py", BROKEN_LINE, "CNV101")}
 
+    # stdin: the text read against the named file's version in the ref
+    stdin = ["--diff-base", "HEAD", "-", "--stdin-filename"]
+    assert check(*stdin, "old.py", cwd=tmp_path, stdin=BROKEN).stdout == ""
+    assert reported(check(*stdin, "old.py", cwd=tmp_path, stdin=BROKEN.replace(
+        "# expect", "# edited"))) == {("old.py", BROKEN_LINE, "CNV101")}
+    assert reported(check(*stdin, "sub/new.py", cwd=tmp_path, stdin=BROKEN)) == {
+        ("sub/new.py", BROKEN_LINE, "CNV101")}
+
     unknown = check("--diff-base", "nope", cwd=tmp_path)
     assert (unknown.returncode, unknown.stderr) == (
         2, "conv-lint: error: --diff-base: unknown git ref 'nope'\n")
@@ -440,3 +448,25 @@ def test_a_warm_run_does_not_import_libcst(tmp_path):
                            text=True, timeout=120) for _ in range(2)]
     assert [run.stderr.split() for run in runs] == [["1", "True"], ["1", "False"]]
     assert runs[0].stdout == runs[1].stdout != ""
+
+
+def test_gitignore_patterns_exclude_what_git_excludes(tmp_path):
+    from conv_lint.check.discovery import python_files
+
+    patterns = ["# comment", "*_gen.py", "!keep_gen.py", "/rooted.py", "data/", "a/**/deep.py",
+                "b/*/mid.py", "c/**", "!c/back.py", "d?.py", "[xy]z.py", "e[!0-9].py",
+                r"\#hash.py", "nested/tail/", "**/any/x.py", "space\\ .py", "sub/local.py"]
+    names = ["m_gen.py", "keep_gen.py", "s/keep_gen.py", "s/t_gen.py", "rooted.py", "s/rooted.py",
+             "data/x.py", "s/data/x.py", "a/deep.py", "a/1/2/deep.py", "b/1/mid.py",
+             "b/1/2/mid.py", "c/x.py", "c/back.py", "d1.py", "dd1.py", "xz.py", "zz.py",
+             "e1.py", "ea.py", "#hash.py", "nested/tail/x.py", "s/nested/tail/x.py",
+             "q/any/x.py", "any/x.py", "space .py", "plain.py", "sub/local.py", "s/sub/local.py"]
+    tree(tmp_path, {name: "" for name in names})
+    (tmp_path / ".gitignore").write_text("\n".join(patterns) + "\n")
+    (tmp_path / "s" / ".gitignore").write_text("!t_gen.py\n")  # a deeper file takes it back
+    git("init", "-q", cwd=tmp_path)
+    ignored = subprocess.run(["git", "check-ignore", *names], cwd=tmp_path, capture_output=True,
+                             text=True).stdout.splitlines()
+    assert 15 < len(ignored) < len(names) - 5
+    found = {path.relative_to(tmp_path).as_posix() for path in python_files(tmp_path, [])}
+    assert found == set(names) - set(ignored)

@@ -17,7 +17,9 @@ from typing import Any, Optional
 from conv_lint.check import config as config_file
 from conv_lint.check import discovery, formats, selection, sources
 from conv_lint.check.cache import FOLDER, Cache, salt
-from conv_lint.check.diffbase import ALL_LINES, DiffBaseError, changed_lines
+from conv_lint.check.diffbase import (
+    ALL_LINES, DiffBaseError, changed_lines, changed_lines_of_text,
+)
 from conv_lint.check.patterns import PatternList
 from conv_lint.check.runner import Runner
 from conv_lint.directives import parse_shape
@@ -155,6 +157,7 @@ class Check:
     def run(self) -> int:
         targets = self._targets()
         self._read(targets)
+        self._say(f"configuration: {self.config.path or 'none'}")
         reports = self._reports(targets)
         if self.args.diff:
             return self._show_diff(targets, reports)
@@ -207,8 +210,8 @@ class Check:
         lines = self._changed_lines(targets)
         reports = []
         for target, (findings, error) in zip(targets, results):
-            if error and self.args.verbose:
-                self._say(f"{target.shown}: {error}")
+            if error and (self.args.verbose or error.startswith("syntax error")):
+                self._say(f"{target.shown}: {error}", always=True)  # flake8 would say E999
             shown = self._shown_findings(target, findings, lines.get(target.path, ALL_LINES))
             reports.append(formats.Report(target.shown, target.source, shown))
         return reports
@@ -216,6 +219,10 @@ class Check:
     def _changed_lines(self, targets: list[Target]) -> dict:
         if self.args.diff_base is None:
             return {}
+        if self.paths == [STDIN]:  # the text read, against the named file's version in REF
+            (target,) = targets
+            return {target.path: changed_lines_of_text(self.args.diff_base, target.path,
+                                                       target.source)}
         files = [target.path for target in targets if not target.from_stdin]
         where = files[0].parent if files else Path.cwd()
         return changed_lines(self.args.diff_base, files, where)
@@ -267,10 +274,17 @@ class Check:
             fixed, reports[index] = self._fixed(target, report)
             if fixed == target.source:
                 continue
+            if not target.from_stdin:
+                try:
+                    sources.write(target.path, fixed, target.encoding)
+                except (OSError, UnicodeEncodeError) as error:
+                    print(f"conv-lint: error: cannot write {target.shown}: {error}",
+                          file=sys.stderr)
+                    self.failed = True
+                    reports[index] = report
+                    continue
             fixed_files += 1
             target.source = fixed
-            if not target.from_stdin:
-                sources.write(target.path, fixed, target.encoding)
         if fixed_files and self.args.diff_base:  # the fixed files' changed lines moved
             reports = self._reports(targets)
         if fixed_files:

@@ -7,6 +7,7 @@ only on the lines a pull request touches.
 
 from __future__ import annotations
 
+import difflib
 import re
 import subprocess
 from pathlib import Path
@@ -23,12 +24,7 @@ class DiffBaseError(Exception):
 def changed_lines(ref: str, files: Sequence[Path], where: Path
                   ) -> dict[Path, Optional[set[int]]]:
     """Resolved path -> the lines added or changed since ``ref`` (ALL_LINES for a new file)."""
-    top = Path(_git(["rev-parse", "--show-toplevel"], where,
-                    f"--diff-base: {where} is not in a git repository").strip()).resolve()
-    if ref.startswith("-"):
-        raise DiffBaseError(f"--diff-base: unknown git ref {ref!r}")
-    _git(["rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"], top,
-         f"--diff-base: unknown git ref {ref!r}")
+    top = _top_and_ref(ref, where)
     tracked = {top / name for name in _git(["ls-files", "-z"], top).split("\0") if name}
     diff = _git(["-c", "core.quotePath=false", "diff", "-U0", "--no-color", "--no-ext-diff",
                  "--no-renames", "--src-prefix=a/", "--dst-prefix=b/", ref, "--"], top)
@@ -38,6 +34,30 @@ def changed_lines(ref: str, files: Sequence[Path], where: Path
         resolved = path.resolve()
         result[resolved] = added.get(resolved, set()) if resolved in tracked else ALL_LINES
     return result
+
+
+def changed_lines_of_text(ref: str, path: Path, text: str) -> Optional[set[int]]:
+    """The lines of ``text`` (stdin, standing for ``path``) added or changed since ``ref``."""
+    top = _top_and_ref(ref, path.parent if path.parent.is_dir() else Path.cwd())
+    try:
+        name = path.resolve().relative_to(top).as_posix()
+        old = _git(["show", f"{ref}:{name}"], top)
+    except (ValueError, DiffBaseError):  # outside the repository, or not in REF: all new
+        return ALL_LINES
+    matcher = difflib.SequenceMatcher(None, old.splitlines(), text.splitlines(), autojunk=False)
+    return {line + 1 for tag, _, _, start, end in matcher.get_opcodes() if tag != "equal"
+            for line in range(start, end)}
+
+
+def _top_and_ref(ref: str, where: Path) -> Path:
+    """The repository's top folder; DiffBaseError if there is none or it does not know REF."""
+    top = Path(_git(["rev-parse", "--show-toplevel"], where,
+                    f"--diff-base: {where} is not in a git repository").strip()).resolve()
+    if ref.startswith("-"):
+        raise DiffBaseError(f"--diff-base: unknown git ref {ref!r}")
+    _git(["rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"], top,
+         f"--diff-base: unknown git ref {ref!r}")
+    return top
 
 
 def parse_diff(diff: str, top: Path) -> dict[Path, set[int]]:

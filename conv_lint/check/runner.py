@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from itertools import repeat
 from typing import Any, Optional
 
@@ -63,6 +64,10 @@ class Runner:
             return [analyse_source(source, self.input_shape, self.options) for source in sources]
         workers = min(self.workers, len(sources))
         chunk = max(1, len(sources) // (4 * workers))
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            return list(pool.map(analyse_source, sources, repeat(self.input_shape),
-                                 repeat(self.options), chunksize=chunk))
+        try:
+            with ProcessPoolExecutor(max_workers=workers) as pool:
+                return list(pool.map(analyse_source, sources, repeat(self.input_shape),
+                                     repeat(self.options), chunksize=chunk))
+        except (OSError, BrokenProcessPool):  # no processes here (a sandbox): one at a time
+            return [analyse_source(source, self.input_shape, self.options)
+                    for source in sources]
