@@ -111,8 +111,10 @@ def test_select_ignore_and_noqa_as_flake8_decides(tmp_path):
                                'bias=True); doc = """\n"""  # noqa: CNV206')
     in_brackets = WARNED.replace("bias=True)  # expect: CNV206",
                                  "bias=True,\n        )  # noqa: CNV206")
+    # a form feed inside a line is no line break (str.splitlines would count one)
+    form_feed = silenced.replace("import torch\n", "import torch  # \x0c\n", 1)
     tree(tmp_path, {"a.py": BROKEN, "b.py": WARNED, "c.py": noqa, "d.py": silenced, "e.py": bare,
-                    "f.py": in_string, "g.py": in_brackets})
+                    "f.py": in_string, "g.py": in_brackets, "h.py": form_feed})
     assert reported(check(cwd=tmp_path)) == {("a.py", BROKEN_LINE, "CNV101"),
                                              ("b.py", WARNED_LINE, "CNV206"),
                                              ("c.py", BROKEN_LINE, "CNV101"),

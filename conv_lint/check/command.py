@@ -264,7 +264,7 @@ class Check:
             if fixed != target.source:
                 changed = True
                 sys.stdout.writelines(difflib.unified_diff(
-                    target.source.splitlines(keepends=True), fixed.splitlines(keepends=True),
+                    sources.split_lines(target.source), sources.split_lines(fixed),
                     f"a/{target.shown}", f"b/{target.shown}"))
         return EXIT_ERROR if self.failed else EXIT_FINDINGS if changed else EXIT_CLEAN
 

@@ -13,6 +13,8 @@ import subprocess
 from pathlib import Path
 from typing import Optional, Sequence
 
+from conv_lint.check.sources import split_lines
+
 ALL_LINES = None  # a file that is new as a whole
 _HUNK = re.compile(r"^@@ -\d+(?:,\d+)? \+(?P<start>\d+)(?:,(?P<count>\d+))? @@")
 
@@ -44,7 +46,9 @@ def changed_lines_of_text(ref: str, path: Path, text: str) -> Optional[set[int]]
         old = _git(["show", f"{ref}:{name}"], top)
     except (ValueError, DiffBaseError):  # outside the repository, or not in REF: all new
         return ALL_LINES
-    matcher = difflib.SequenceMatcher(None, old.splitlines(), text.splitlines(), autojunk=False)
+    old_lines, new_lines = ([line.rstrip("\r\n") for line in split_lines(each)]
+                            for each in (old, text))
+    matcher = difflib.SequenceMatcher(None, old_lines, new_lines, autojunk=False)
     return {line + 1 for tag, _, _, start, end in matcher.get_opcodes() if tag != "equal"
             for line in range(start, end)}
 
@@ -64,7 +68,7 @@ def parse_diff(diff: str, top: Path) -> dict[Path, set[int]]:
     """The added line numbers of each file of a `git diff -U0` (paths under ``top``)."""
     added: dict[Path, set[int]] = {}
     current: Optional[set[int]] = None
-    for line in diff.splitlines():
+    for line in diff.split("\n"):
         if line.startswith("+++ "):
             name = _unquote(line[4:])
             current = None if name == "/dev/null" else added.setdefault(top / name[2:], set())

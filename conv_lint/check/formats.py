@@ -15,6 +15,7 @@ from typing import Callable, NamedTuple, Optional
 from urllib.parse import quote
 
 from conv_lint import __version__
+from conv_lint.check.sources import split_lines
 from conv_lint.codes import CODES, REPOSITORY
 
 TOOL = "conv-lint"
@@ -146,8 +147,7 @@ def rdjson(reports: list[Report]) -> str:
     """reviewdog's Diagnostic Format: https://github.com/reviewdog/reviewdog/tree/master/proto."""
     diagnostics = []
     for report in reports:
-        lines = report.source.splitlines()
-        position = _byte_position(lines)
+        position = _byte_position(split_lines(report.source))
         for f in report.findings:
             code = CODES[f.code]
             diagnostic = {

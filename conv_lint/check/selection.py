@@ -13,6 +13,7 @@ import re
 import tokenize
 from typing import Iterable, Sequence, Union
 
+from conv_lint.check.sources import split_lines
 from conv_lint.codes import CODES
 
 ALL = ("CNV",)
@@ -55,7 +56,7 @@ def noqa_filter(source: str, findings: Iterable) -> list:
     findings = list(findings)
     if not findings or "noqa" not in source.lower():
         return findings
-    lines = source.splitlines(keepends=True)
+    lines = split_lines(source)
     if any(_NOQA_FILE.match(line) for line in lines):
         return []
     texts = _noqa_texts(source, lines)
