@@ -472,3 +472,15 @@ def test_gitignore_patterns_exclude_what_git_excludes(tmp_path):
     assert 15 < len(ignored) < len(names) - 5
     found = {path.relative_to(tmp_path).as_posix() for path in python_files(tmp_path, [])}
     assert found == set(names) - set(ignored)
+
+
+def test_fix_keeps_line_endings_and_encoding(tmp_path):
+    source = "# -*- coding: latin-1 -*-\r\n# é\r\n" + BROKEN.replace("\n", "\r\n")
+    (tmp_path / "net.py").write_bytes(source.encode("latin-1"))
+    finding = fixed_finding(source)
+    shifted = Finding(finding.line + 2, finding.col, finding.code, finding.message, finding.fix)
+    cache = Cache(tmp_path / ".conv_lint_cache", salt(None, Options()))
+    cache.put(cache.key(source), [shifted], None)
+    assert check("--fix", cwd=tmp_path).returncode == 0
+    expected = source.replace("nn.Conv2d(16, 32, 5)", "nn.Conv2d(32, 32, 5)")
+    assert (tmp_path / "net.py").read_bytes() == expected.encode("latin-1")

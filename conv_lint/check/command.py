@@ -38,7 +38,7 @@ def add_parser(commands: Any) -> None:
     check = commands.add_parser("check", help="report shape errors and design warnings")
     check.add_argument("paths", nargs="*", metavar="PATH",
                        help="files or folders to check (default: .); - reads stdin")
-    check.add_argument("--format", choices=sorted(formats.FORMATS), default="text")
+    check.add_argument("--format", choices=list(formats.FORMATS), default="text")
     check.add_argument("--select", metavar="CODES", help="code prefixes to report (default CNV)")
     check.add_argument("--ignore", metavar="CODES", help="code prefixes to leave out")
     check.add_argument("--exclude", metavar="GLOB", action="append", default=[],
@@ -47,10 +47,13 @@ def add_parser(commands: Any) -> None:
                        help="the path of the source read from stdin (for config and output)")
     check.add_argument("--input-shape", type=_shape_argument, metavar="C,H,W",
                        help="per-sample input shape of models without a directive")
-    for rule_field in rule_option_fields():
-        check.add_argument("--" + config_file.option_key(rule_field.name), metavar="VALUE",
-                           dest="rule_" + rule_field.name,
-                           help=f"design rule option (default: {rule_field.default})")
+    for rule_field in rule_option_fields():  # the plugin's options, without its `conv-` prefix
+        check.add_argument(
+            "--" + config_file.option_key(rule_field.name), dest="rule_" + rule_field.name,
+            metavar="N" if type(rule_field.default) is int else "VALUE",
+            help=rule_field.metadata.get("help", "design warnings (CNV2xx) option, see "
+                                                 "docs/rules.md")
+            + f" (default: {rule_field.default})")
     fixing = check.add_mutually_exclusive_group()
     fixing.add_argument("--diff", action="store_true",
                         help="print the fixes as a unified diff, change nothing")
