@@ -5,6 +5,7 @@ The flake8 plugin and the command line both call ``analyse``; it never raises.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Optional, Union
 
@@ -86,47 +87,115 @@ def analyse(
         return Analysis(error=f"internal error: {type(error).__name__}: {error}")
 
 
-def _analyse(source: str, input_shape, tables: bool, options) -> Analysis:
+def _analyse(source: str, input_shape, tables: bool, options, fixes: bool = True) -> Analysis:
     import libcst as cst
 
-    from conv_lint import directives
-    from conv_lint.interpret import FileInterpreter, GiveUp
-    from conv_lint.rules import ModelRun, Options
+    from conv_lint.rules import Options
 
     options = options or Options()
-
     try:
         module = cst.parse_module(source)
     except cst.ParserSyntaxError as error:
         return Analysis(error=f"syntax error: {str(error).splitlines()[0]}")
+    models = _run_models(module, source, input_shape, tables, options)
+    interpreter, analysis = models.interpreter, models.analysis
+    if not interpreter.reports and not models.tables:
+        return analysis
+    positions = _positions(module)
+
+    def recheck(fix: Fix) -> bool:
+        return _still_sound(source, fix, models, input_shape, options)
+
+    for report in interpreter.reports:
+        start = positions[report.node].start
+        fix = _fix_of(report, interpreter, positions, recheck) if fixes else None
+        analysis.findings.append(Finding(start.line, start.column, report.code, report.text, fix))
+    analysis.findings.sort(key=lambda f: (f.line, f.col, f.code))
+    for info, root, rows, shape, forced in models.tables:
+        analysis.models.append(_table(info, rows, shape, forced, positions, interpreter))
+    return analysis
+
+
+@dataclass
+class _Models:
+    """What running every model of a file left: the interpreter (reports, layers built and what
+    they received), the analysis so far, and per model its table inputs, output and calls."""
+
+    interpreter: object
+    analysis: Analysis
+    tables: list = field(default_factory=list)
+    outputs: list = field(default_factory=list)  # each model's output shape (None: unknown)
+    calls: list = field(default_factory=list)  # the flow.Call records of every model
+
+
+def _run_models(module, source: str, input_shape, tables: bool, options) -> _Models:
+    from conv_lint import directives
+    from conv_lint.interpret import FileInterpreter, GiveUp
+    from conv_lint.rules import ModelRun
+
     interpreter = FileInterpreter(module)
     class_shapes = directives.class_input_shapes(source)
-    analysis = Analysis()
-    runs = []
+    models = _Models(interpreter, Analysis())
     for info in _roots(interpreter):
         shape = class_shapes.get(info.name)
         forced = shape is not None
         before = len(interpreter.reports)
         try:
-            root, _output = interpreter.run_root(info, shape or input_shape, forced, tables)
+            root, output = interpreter.run_root(info, shape or input_shape, forced, tables)
         except (GiveUp, RecursionError) as error:
             del interpreter.reports[before:]
-            analysis.error = f"{info.name} skipped: {error or type(error).__name__}"
+            models.analysis.error = f"{info.name} skipped: {error or type(error).__name__}"
             continue
+        models.outputs.append(output.shape if output is not None else None)
+        models.calls.extend(interpreter.calls)
         _warn(interpreter, ModelRun(info.name, [c for c in interpreter.calls if c.certain],
                                     interpreter.names), options)
         if tables:
-            runs.append((info, root, list(interpreter.rows or []), shape or input_shape, forced))
-    if not interpreter.reports and not runs:
-        return analysis
-    positions = _positions(module)
-    for report in interpreter.reports:
-        start = positions[report.node].start
-        analysis.findings.append(Finding(start.line, start.column, report.code, report.text))
-    analysis.findings.sort(key=lambda f: (f.line, f.col, f.code))
-    for info, root, rows, shape, forced in runs:
-        analysis.models.append(_table(info, rows, shape, forced, positions, interpreter))
-    return analysis
+            models.tables.append((info, root, list(interpreter.rows or []),
+                                  shape or input_shape, forced))
+    return models
+
+
+def _fix_of(report, interpreter, positions, recheck) -> Optional[Fix]:
+    """The fix of a reported finding, when its proposed change is certain (see fixers.py)."""
+    from conv_lint import fixers
+
+    offer = fixers.offer(report, interpreter, positions)
+    if offer is None:
+        return None
+    change, spans = offer
+    fix = Fix(change.description, tuple(Edit(*span) for span in spans))
+    if change.arg in fixers.RESHAPING_ARGUMENTS and not recheck(fix):
+        return None
+    return fix
+
+
+def _still_sound(source: str, fix: Fix, original: _Models, input_shape, options) -> bool:
+    """Does the file with ``fix`` applied still hold together? A change of the map size (a
+    padding) moves every size after it: analysed again, the file must gain no error, every
+    model's output must still be followed, and every Linear or LayerNorm must still read a
+    last axis of a known int size (a symbolic one says the head fits some input sizes only,
+    and the fix would change which)."""
+    import libcst as cst
+
+    from conv_lint.fixes import apply_fixes
+    from conv_lint.layers.linear import Linear
+    from conv_lint.layers.normalisation import LayerNorm
+
+    try:
+        module = cst.parse_module(apply_fixes(source, [Finding(0, 0, "", "", fix)]))
+    except cst.ParserSyntaxError:
+        return False
+    fixed = _run_models(module, module.code, input_shape, False, options)
+    errors = [Counter(r.code for r in models.interpreter.reports if r.code.startswith("CNV1"))
+              for models in (original, fixed)]
+    if errors[1] - errors[0] or fixed.analysis.error:
+        return False
+    if len(fixed.outputs) != len(original.outputs) or any(
+            shape is None for shape in fixed.outputs + original.outputs):
+        return False
+    return all(type(call.input[-1]) is int for call in fixed.calls
+               if isinstance(getattr(call.kind, "family", None), (Linear, LayerNorm)))
 
 
 def _warn(interpreter, run, options) -> None:
@@ -136,7 +205,10 @@ def _warn(interpreter, run, options) -> None:
     for rule in RULES:
         try:
             for node, fields in rule.check(run, options):
-                interpreter.warn(node, rule.code, **fields)
+                report = interpreter.warn(node, rule.code, **fields)
+                change = rule.change(run, node, fields)
+                if change is not None:
+                    report.changes.append(change)
         except Exception:  # noqa: BLE001 - one rule's bug must not cost the file its findings
             continue
 

@@ -85,3 +85,7 @@ class LayerType:
 
     def out_channels(self, bound: dict) -> Optional[int]:
         return self.family.out_channels(bound)
+
+    def demands(self, bound: dict, shape: Optional[Shape]) -> dict:
+        """What a full input ``shape`` requires of the size arguments (see Family.demands)."""
+        return {} if shape is None else self.family.demands(bound, tuple(shape))

@@ -7,7 +7,7 @@ from typing import Optional
 
 from conv_lint import sizes
 from conv_lint.layers.base import (
-    Family, Problem, Shape, _flag, _int, _or_higher, _sized, _wrong_rank, dim_text,
+    Family, Problem, Shape, _flag, _int, _or_higher, _received, _sized, _wrong_rank, dim_text,
 )
 
 
@@ -64,6 +64,9 @@ class Linear(Family):
         if problem is not None:
             return None, [problem]
         return shape[:-1] + (_int(b["out_features"]),), []
+
+    def demands(self, b: dict, shape: Shape) -> dict:
+        return _received(self.inputs[0], shape[-1]) if shape else {}
 
     def params(self, b: dict) -> Optional[int]:
         counts = [_int(b[name]) for name in self.inputs + ("out_features",)]
