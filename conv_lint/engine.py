@@ -73,14 +73,17 @@ def analyse(
     *,
     tables: bool = True,
     options=None,
+    fixes: bool = True,
 ) -> Analysis:
     """Analyse ``source``; never raises. ``input_shape`` is per sample, batch left out.
 
     ``tables=False`` skips the layer tables (and the position lookups they need): the flake8
     plugin wants findings only. ``options`` (a ``rules.Options``) configures the CNV2xx rules.
+    ``fixes=False`` attaches no fixes (flake8 cannot apply them; a padding's costs a second
+    analysis of the file).
     """
     try:
-        return _analyse(source, input_shape, tables, options)
+        return _analyse(source, input_shape, tables, options, fixes)
     except RecursionError:
         return Analysis(error="nesting too deep to analyse")
     except Exception as error:  # the host (flake8, an editor) must never see our failure
@@ -103,8 +106,8 @@ def _analyse(source: str, input_shape, tables: bool, options, fixes: bool = True
         return analysis
     positions = _positions(module)
 
-    def recheck(fix: Fix) -> bool:
-        return _still_sound(source, fix, models, input_shape, options)
+    def recheck(fix: Fix, node) -> bool:
+        return _still_sound(source, fix, node, models, input_shape, options)
 
     for report in interpreter.reports:
         start = positions[report.node].start
@@ -125,7 +128,7 @@ class _Models:
     analysis: Analysis
     tables: list = field(default_factory=list)
     outputs: list = field(default_factory=list)  # each model's output shape (None: unknown)
-    calls: list = field(default_factory=list)  # the flow.Call records of every model
+    calls: list = field(default_factory=list)  # each model's flow.Call records
 
 
 def _run_models(module, source: str, input_shape, tables: bool, options) -> _Models:
@@ -147,7 +150,7 @@ def _run_models(module, source: str, input_shape, tables: bool, options) -> _Mod
             models.analysis.error = f"{info.name} skipped: {error or type(error).__name__}"
             continue
         models.outputs.append(output.shape if output is not None else None)
-        models.calls.extend(interpreter.calls)
+        models.calls.append(interpreter.calls)
         _warn(interpreter, ModelRun(info.name, [c for c in interpreter.calls if c.certain],
                                     interpreter.names), options)
         if tables:
@@ -158,6 +161,13 @@ def _run_models(module, source: str, input_shape, tables: bool, options) -> _Mod
 
 def _fix_of(report, interpreter, positions, recheck) -> Optional[Fix]:
     """The fix of a reported finding, when its proposed change is certain (see fixers.py)."""
+    try:
+        return _certain_fix(report, interpreter, positions, recheck)
+    except Exception:  # noqa: BLE001 - a fix that fails costs itself, never the findings
+        return None
+
+
+def _certain_fix(report, interpreter, positions, recheck) -> Optional[Fix]:
     from conv_lint import fixers
 
     offer = fixers.offer(report, interpreter, positions)
@@ -165,17 +175,17 @@ def _fix_of(report, interpreter, positions, recheck) -> Optional[Fix]:
         return None
     change, spans = offer
     fix = Fix(change.description, tuple(Edit(*span) for span in spans))
-    if change.arg in fixers.RESHAPING_ARGUMENTS and not recheck(fix):
+    if change.arg in fixers.RESHAPING_ARGUMENTS and not recheck(fix, change.node):
         return None
     return fix
 
 
-def _still_sound(source: str, fix: Fix, original: _Models, input_shape, options) -> bool:
-    """Does the file with ``fix`` applied still hold together? A change of the map size (a
-    padding) moves every size after it: analysed again, the file must gain no error, every
-    model's output must still be followed, and every Linear or LayerNorm must still read a
-    last axis of a known int size (a symbolic one says the head fits some input sizes only,
-    and the fix would change which)."""
+def _still_sound(source: str, fix: Fix, node, original: _Models, input_shape, options) -> bool:
+    """Does the file with ``fix`` (of the layer built at ``node``) applied still hold together?
+    A change of the map size (a padding) moves every size after it: analysed again, the file
+    must gain no error, and every model using the layer must still have an output that is
+    followed and no Linear or LayerNorm reading a last axis of unknown or symbolic size (a
+    symbolic one says the head fits some input sizes only, and the fix would change which)."""
     import libcst as cst
 
     from conv_lint.fixes import apply_fixes
@@ -189,13 +199,17 @@ def _still_sound(source: str, fix: Fix, original: _Models, input_shape, options)
     fixed = _run_models(module, module.code, input_shape, False, options)
     errors = [Counter(r.code for r in models.interpreter.reports if r.code.startswith("CNV1"))
               for models in (original, fixed)]
-    if errors[1] - errors[0] or fixed.analysis.error:
+    if errors[1] - errors[0] or fixed.analysis.error != original.analysis.error \
+            or len(fixed.calls) != len(original.calls):
         return False
-    if len(fixed.outputs) != len(original.outputs) or any(
-            shape is None for shape in fixed.outputs + original.outputs):
-        return False
-    return all(type(call.input[-1]) is int for call in fixed.calls
-               if isinstance(getattr(call.kind, "family", None), (Linear, LayerNorm)))
+    for before, output, calls in zip(original.calls, fixed.outputs, fixed.calls):
+        if not any(call.node is node for call in before):
+            continue  # a model that does not use the layer
+        if output is None or not all(
+                type(call.input[-1]) is int for call in calls
+                if isinstance(getattr(call.kind, "family", None), (Linear, LayerNorm))):
+            return False
+    return True
 
 
 def _warn(interpreter, run, options) -> None:

@@ -144,7 +144,7 @@ class ShapeFlow:
         tensor = args[0] if args else kwargs.get("input", UNKNOWN)
         name = self.names.get(id(layer), layer.kind.name)
         if not isinstance(tensor, Tensor):
-            self.received.setdefault(id(layer), []).append(None)
+            self._receive(layer, None)
             return Tensor(origin=name)
         return self._run(layer.kind, layer.bound, tensor, node, name, layer)
 
@@ -163,7 +163,7 @@ class ShapeFlow:
         """One layer or function call on ``tensor``: report what torch's call raises, record it."""
         self._settle(tensor, kind.name)
         if layer is not None:
-            self.received.setdefault(id(layer), []).append(tensor.shape)
+            self._receive(layer, tensor.shape)
         problems = kind.check(bound)
         if layer is not None:  # a module's constructor problems were reported where it was built
             problems = [p for p in problems if not raised_at_construction(p)]
@@ -182,6 +182,12 @@ class ShapeFlow:
         if self.calls is not None:
             self.calls.append(call)
         return Tensor(shape, origin=_origin_after(kind, bound, name, tensor.origin), made_by=call)
+
+    def _receive(self, layer: Layer, shape: Optional[tuple]) -> None:
+        """Record what a layer receives, for fixes (interpret.FileInterpreter.received). Only
+        while models run: the layers built then are kept alive by ``built``, so ids stay theirs."""
+        if self.built is not None:
+            self.received.setdefault(id(layer), []).append(shape)
 
     def _settle(self, tensor: Tensor, kind_name: str) -> None:
         """Fix an input's rank from the first layer that needs it (see values.LazyInput)."""

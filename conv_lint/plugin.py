@@ -146,7 +146,7 @@ class ConvLintPlugin:
             from conv_lint import engine
 
             analysis = engine.analyse(source, self.filename, self.input_shape, tables=False,
-                                      options=self.options)
+                                      options=self.options, fixes=False)
         except Exception as error:  # an exception here would abort all of flake8's run
             LOG.info("conv-lint skipped %s: internal error: %r", self.filename, error)
             LOG.debug("conv-lint internal error in %s", self.filename, exc_info=True)

@@ -428,7 +428,55 @@ def test_no_fix_where_it_is_not_certain(name):
 
 
 def test_files_without_findings_carry_no_fix_and_stay_unchanged():
-    source = HEAD + NO_FIX["variable-argument"].replace("nn.BatchNorm2d(width)",
-                                                         "nn.BatchNorm2d(32)")
+    source = HEAD + NO_FIX["variable-argument"].replace("BatchNorm2d(width)", "BatchNorm2d(32)")
     assert findings(source) == []
     assert fix_source(source, findings) == source
+
+
+# --- the fixtures: every fix offered there, applied until none is left --------------------------
+FIXED_FIXTURES = [  # one or two per kind of fix (the CNV201 ones are slow: each is checked twice)
+    "autoencoder_convtranspose_channels.py", "branch_flag_linear.py", "ceil_mode_linear.py",
+    "lenet_cifar_conv2_channels.py", "lenet_mnist_linear.py", "mlp_ordereddict_linear.py",
+    "mnist_example_fc1.py", "size_free_channel_mismatch.py", "style_transfer_instancenorm.py",
+    "two_models_two_bugs.py", "vgg_batchnorm_wrong_conv.py", "warn_bias_before_norm.py",
+    "warn_padding_factorized_axis.py",
+]
+
+
+@pytest.mark.parametrize("name", FIXED_FIXTURES)
+def test_fixed_fixture_parses_loses_its_fixed_findings_and_runs(name, tmp_path):
+    import oracle
+    from conv_lint.codes import CODES
+
+    path = oracle.FIXTURES_DIR / name
+    source = path.read_text()
+    options = oracle.options_in(source)
+
+    def analysed(text):
+        return analyse(text, name, options=options, tables=False).findings
+
+    found = analysed(source)
+    offered = [f for f in found if f.fix is not None]
+    assert offered, f"{name}: no fix offered"
+    assert all(CODES[f.code].fix for f in offered), "codes.py must describe every fix"
+    fixed = fix_source(source, analysed)
+    left = analysed(fixed)
+    assert fix_source(fixed, analysed) == fixed
+    assert len(fixed.splitlines()) == len(source.splitlines())  # edits stay within their lines
+    assert not {(f.line, f.code) for f in offered} & {(f.line, f.code) for f in left}
+    fixed_path = tmp_path / name
+    fixed_path.write_text(fixed)
+    module = oracle.load_fixture(fixed_path)
+    for root in oracle.find_root_classes(fixed_path):
+        outcome = oracle.run_root(module, root, fixed_path)
+        still_broken = {f.line for f in left if f.code.startswith("CNV1")}
+        if outcome.error is not None:  # only where an error is left, one no fix could make
+            assert outcome.line in still_broken, f"{root.cls}: {outcome.describe()}"
+
+
+def test_codes_table_describes_exactly_the_fixes_there_are():
+    """codes.py's ``fix`` column is what the docs show: one entry per kind of fix, no other."""
+    from conv_lint.codes import CODES
+
+    described = {code for code, entry in CODES.items() if entry.fix}
+    assert described == {case.code for case in CASES}
