@@ -108,7 +108,8 @@ class ConvLintPlugin:
             parse_from_config=True,
             metavar="C,H,W",
             help="per-sample input shape for every model class without a "
-            "`# conv-lint: input-shape=` directive, e.g. 3,32,32 (C,L / C,H,W / C,D,H,W)",
+            "`# conv-lint: input-shape=` directive or a jaxtyping annotation on forward's "
+            "input, e.g. 3,32,32 (C,L / C,H,W / C,D,H,W)",
         )
         for field in rule_option_fields():
             parser.add_option(

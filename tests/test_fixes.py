@@ -480,3 +480,11 @@ def test_codes_table_describes_exactly_the_fixes_there_are():
 
     described = {code for code, entry in CODES.items() if entry.fix}
     assert described == {case.code for case in CASES}
+
+
+def test_edits_count_lines_as_python_does():
+    """A form feed inside a line (str.splitlines would break there) shifts no position."""
+    source = HEAD.replace("\n\n\n", "\n\x0c\n\n") + NO_FIX["variable-argument"].replace(
+        "BatchNorm2d(width)", "BatchNorm2d(16)")
+    (finding,) = findings(source)
+    assert apply_fixes(source, [finding]) == source.replace("BatchNorm2d(16)", "BatchNorm2d(32)")
