@@ -71,7 +71,8 @@ def _parser() -> argparse.ArgumentParser:
     explain.add_argument("--class", dest="cls", metavar="NAME", help="only this model class")
     explain.add_argument(
         "--input-shape", type=_shape_argument, metavar="C,H,W",
-        help="per-sample input shape for classes without a `# conv-lint: input-shape=` directive",
+        help="per-sample input shape for classes without a `# conv-lint: input-shape=` directive "
+             "or a jaxtyping annotation on forward's input",
     )
     explain.add_argument("--format", choices=("text", "json"), default="text")
     explain.set_defaults(command=_explain)

@@ -5,6 +5,8 @@ CNV2xx: design warnings (reserved; the model runs but is probably not what was m
 
 A message template is filled with ``str.format(**fields)``; the fields are named in the
 template itself. ``summary`` is the one-line meaning used by the README and ``conv-lint codes``.
+``fix`` says what the automatic fix of a finding changes, and when it is offered ("" for codes
+that have none); see ``fixers.py``.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ class Code:
     name: str
     template: str
     summary: str
+    fix: str = ""
 
     @property
     def severity(self) -> str:
@@ -43,17 +46,28 @@ _TABLE = (
         "CNV101", "conv-channel-mismatch",
         "{layer} expects {expected} input channels but receives {got}{source}",
         "A conv layer's in_channels differs from the channels of the tensor it is given.",
+        "Sets in_channels to the channels the conv receives, when that count is known, the "
+        "argument is an int literal (or literal arithmetic such as 64 * 2), every layer built "
+        "by that constructor call receives the same count, and the conv is not grouped.",
     ),
     Code(
         "CNV102", "norm-features-mismatch",
         "{layer} expects {expected} {what} but receives {got}{source}",
         "A BatchNorm/GroupNorm/InstanceNorm/LayerNorm is sized for other features than it gets.",
+        "Sets num_features (BatchNorm, InstanceNorm) or num_channels (GroupNorm) to the channels "
+        "the norm receives, when that count is known, the argument is an int literal and every "
+        "layer built by that constructor call receives the same count. LayerNorm: no fix (a "
+        "wrong last axis usually means a missing permute, not a wrong size).",
     ),
     Code(
         "CNV103", "linear-features-mismatch",
         "{layer} expects {expected} input features but receives {got}{source}",
         "A Linear layer's in_features differs from the size of the last axis it is given "
         "(for every input size, when none is configured).",
+        "Sets in_features to the size the Linear receives, when that size is a known int (an "
+        "input shape is given, or the map is pooled to a fixed size), the argument is an int "
+        "literal or literal arithmetic (16 * 5 * 5 becomes 1024) and every layer built by that "
+        "constructor call receives the same size.",
     ),
     Code(
         "CNV104", "view-mixes-batch",
@@ -102,6 +116,10 @@ _TABLE = (
         "{layer}: padding={padding} changes the map size ({before} -> {after}) while {peers} "
         "keep it; padding={fix} keeps it",
         "A stride-1 conv whose padding changes the map size among convs that preserve it.",
+        "Sets padding to the value that keeps the size (or adds padding=N), when the padding is "
+        "a literal or absent, every layer built by that constructor call gets the same "
+        "warning, and the fixed file, analysed again, gains no error and still has every layer "
+        "after the conv sized by known ints or fixed sizes.",
     ),
     Code(
         "CNV202", "even-kernel-padding",
@@ -131,6 +149,9 @@ _TABLE = (
         "CNV206", "bias-before-norm",
         "{layer} has a bias that {norm} cancels; use bias=False",
         "A conv with a bias directly followed by BatchNorm, whose mean subtraction removes it.",
+        "Sets bias=False (or adds it), when the bias is a literal or absent, every layer built by "
+        "that constructor call gets the same warning, and the file reads no .bias other than to "
+        "test it against None.",
     ),
 )
 

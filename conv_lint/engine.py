@@ -5,6 +5,7 @@ The flake8 plugin and the command line both call ``analyse``; it never raises.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Optional, Union
 
@@ -72,62 +73,143 @@ def analyse(
     *,
     tables: bool = True,
     options=None,
+    fixes: bool = True,
 ) -> Analysis:
     """Analyse ``source``; never raises. ``input_shape`` is per sample, batch left out.
 
     ``tables=False`` skips the layer tables (and the position lookups they need): the flake8
     plugin wants findings only. ``options`` (a ``rules.Options``) configures the CNV2xx rules.
+    ``fixes=False`` attaches no fixes (flake8 cannot apply them; a padding's costs a second
+    analysis of the file).
     """
     try:
-        return _analyse(source, input_shape, tables, options)
+        return _analyse(source, input_shape, tables, options, fixes)
     except RecursionError:
         return Analysis(error="nesting too deep to analyse")
     except Exception as error:  # the host (flake8, an editor) must never see our failure
         return Analysis(error=f"internal error: {type(error).__name__}: {error}")
 
 
-def _analyse(source: str, input_shape, tables: bool, options) -> Analysis:
+def _analyse(source: str, input_shape, tables: bool, options, fixes: bool = True) -> Analysis:
     import libcst as cst
 
-    from conv_lint import directives
-    from conv_lint.interpret import FileInterpreter, GiveUp
-    from conv_lint.rules import ModelRun, Options
+    from conv_lint.rules import Options
 
     options = options or Options()
-
     try:
         module = cst.parse_module(source)
     except cst.ParserSyntaxError as error:
         return Analysis(error=f"syntax error: {str(error).splitlines()[0]}")
+    models = _run_models(module, source, input_shape, tables, options)
+    interpreter, analysis = models.interpreter, models.analysis
+    if not interpreter.reports and not models.tables:
+        return analysis
+    positions = _positions(module)
+
+    def recheck(fix: Fix, node) -> bool:
+        return _still_sound(source, fix, node, models, input_shape, options)
+
+    for report in interpreter.reports:
+        start = positions[report.node].start
+        fix = _fix_of(report, interpreter, positions, recheck) if fixes else None
+        analysis.findings.append(Finding(start.line, start.column, report.code, report.text, fix))
+    analysis.findings.sort(key=lambda f: (f.line, f.col, f.code))
+    for info, rows, shape, forced, settled in models.tables:
+        analysis.models.append(_table(info, rows, shape, forced, settled, positions))
+    return analysis
+
+
+@dataclass
+class _Models:
+    """What running every model of a file left: the interpreter (reports, layers built and what
+    they received), the analysis so far, and per model its table inputs, output and calls."""
+
+    interpreter: object
+    analysis: Analysis
+    tables: list = field(default_factory=list)
+    outputs: list = field(default_factory=list)  # each model's output shape (None: unknown)
+    calls: list = field(default_factory=list)  # each model's flow.Call records
+
+
+def _run_models(module, source: str, input_shape, tables: bool, options) -> _Models:
+    from conv_lint import directives
+    from conv_lint.interpret import FileInterpreter, GiveUp
+    from conv_lint.rules import ModelRun
+
     interpreter = FileInterpreter(module)
     class_shapes = directives.class_input_shapes(source)
-    analysis = Analysis()
-    runs = []
+    models = _Models(interpreter, Analysis())
     for info in _roots(interpreter):
         shape = class_shapes.get(info.name)
         forced = shape is not None
         before = len(interpreter.reports)
         try:
-            interpreter.run_root(info, shape or input_shape, forced, tables)
+            _root, output = interpreter.run_root(info, shape or input_shape, forced, tables)
         except (GiveUp, RecursionError) as error:
             del interpreter.reports[before:]
-            analysis.error = f"{info.name} skipped: {error or type(error).__name__}"
+            models.analysis.error = f"{info.name} skipped: {error or type(error).__name__}"
             continue
+        models.outputs.append(output.shape if output is not None else None)
+        models.calls.append(interpreter.calls)
         _warn(interpreter, ModelRun(info.name, [c for c in interpreter.calls if c.certain],
                                     interpreter.names), options)
         if tables:
-            runs.append((info, list(interpreter.rows or []), shape or input_shape, forced,
-                         _settled_input(interpreter)))
-    if not interpreter.reports and not runs:
-        return analysis
-    positions = _positions(module)
-    for report in interpreter.reports:
-        start = positions[report.node].start
-        analysis.findings.append(Finding(start.line, start.column, report.code, report.text))
-    analysis.findings.sort(key=lambda f: (f.line, f.col, f.code))
-    for info, rows, shape, forced, settled in runs:
-        analysis.models.append(_table(info, rows, shape, forced, settled, positions))
-    return analysis
+            models.tables.append((info, list(interpreter.rows or []), shape or input_shape,
+                                  forced, _settled_input(interpreter)))
+    return models
+
+
+def _fix_of(report, interpreter, positions, recheck) -> Optional[Fix]:
+    """The fix of a reported finding, when its proposed change is certain (see fixers.py)."""
+    try:
+        return _certain_fix(report, interpreter, positions, recheck)
+    except Exception:  # noqa: BLE001 - a fix that fails costs itself, never the findings
+        return None
+
+
+def _certain_fix(report, interpreter, positions, recheck) -> Optional[Fix]:
+    from conv_lint import fixers
+
+    offer = fixers.offer(report, interpreter, positions)
+    if offer is None:
+        return None
+    change, spans = offer
+    fix = Fix(change.description, tuple(Edit(*span) for span in spans))
+    if change.arg in fixers.RESHAPING_ARGUMENTS and not recheck(fix, change.node):
+        return None
+    return fix
+
+
+def _still_sound(source: str, fix: Fix, node, original: _Models, input_shape, options) -> bool:
+    """Does the file with ``fix`` (of the layer built at ``node``) applied still hold together?
+    A change of the map size (a padding) moves every size after it: analysed again, the file
+    must gain no error, and every model using the layer must still have an output that is
+    followed and no Linear or LayerNorm reading a last axis of unknown or symbolic size (a
+    symbolic one says the head fits some input sizes only, and the fix would change which)."""
+    import libcst as cst
+
+    from conv_lint.fixes import apply_fixes
+    from conv_lint.layers.linear import Linear
+    from conv_lint.layers.normalisation import LayerNorm
+
+    try:
+        module = cst.parse_module(apply_fixes(source, [Finding(0, 0, "", "", fix)]))
+    except cst.ParserSyntaxError:
+        return False
+    fixed = _run_models(module, module.code, input_shape, False, options)
+    errors = [Counter(r.code for r in models.interpreter.reports if r.code.startswith("CNV1"))
+              for models in (original, fixed)]
+    if errors[1] - errors[0] or fixed.analysis.error != original.analysis.error \
+            or len(fixed.calls) != len(original.calls):
+        return False
+    for before, output, calls in zip(original.calls, fixed.outputs, fixed.calls):
+        if not any(call.node is node for call in before):
+            continue  # a model that does not use the layer
+        if output is None or not all(
+                type(call.input[-1]) is int for call in calls
+                if isinstance(getattr(call.kind, "family", None), (Linear, LayerNorm))):
+            return False
+    return True
 
 
 def _warn(interpreter, run, options) -> None:
@@ -137,7 +219,10 @@ def _warn(interpreter, run, options) -> None:
     for rule in RULES:
         try:
             for node, fields in rule.check(run, options):
-                interpreter.warn(node, rule.code, **fields)
+                report = interpreter.warn(node, rule.code, **fields)
+                change = rule.change(run, node, fields)
+                if change is not None:
+                    report.changes.append(change)
         except Exception:  # noqa: BLE001 - one rule's bug must not cost the file its findings
             continue
 

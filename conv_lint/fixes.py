@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Iterable
+import re
+from typing import Callable, Iterable
+
+# Lines as Python (and libcst's positions) count them: str.splitlines would also break at form
+# feeds and other separators inside a line, shifting every position after them.
+_LINES = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
+
+
+def split_lines(source: str) -> list[str]:
+    """The lines of ``source`` with their endings, numbered as the engine numbers them."""
+    return _LINES.findall(source)
 
 
 def apply_fixes(source: str, findings: Iterable) -> str:
@@ -11,7 +21,7 @@ def apply_fixes(source: str, findings: Iterable) -> str:
     Edits are applied from the end of the file backwards so earlier spans keep their offsets; an
     edit overlapping one already taken is dropped (with its whole fix), so the result never mixes
     two fixes of the same text. Fixing the fixed source again finds nothing to change."""
-    lines = source.splitlines(keepends=True)
+    lines = split_lines(source)
     starts = [0]
     for line in lines:
         starts.append(starts[-1] + len(line))
@@ -31,4 +41,16 @@ def apply_fixes(source: str, findings: Iterable) -> str:
         taken.extend(spans)
     for start, end, text in sorted(taken, reverse=True):
         source = source[:start] + text + source[end:]
+    return source
+
+
+def fix_source(source: str, analyse: Callable[[str], Iterable], max_rounds: int = 10) -> str:
+    """``source`` with fixes applied until none is left: ``analyse(text)`` gives the findings
+    of a text. Torch stops at a model's first error and so does the analysis: once an error is
+    fixed, the next one shows, so one round is rarely enough. Stops after ``max_rounds``."""
+    for _ in range(max_rounds):
+        fixed = apply_fixes(source, analyse(source))
+        if fixed == source:
+            break
+        source = fixed
     return source

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any, Optional
 
 from conv_lint import layers, sizes, symbols
+from conv_lint.fixers import Change
 from conv_lint.symbols import Poly
 from conv_lint.pyvalues import as_sequence, is_int
 from conv_lint.values import UNKNOWN, Container, Layer, Module, Tensor, UserModule, plain
@@ -144,6 +145,7 @@ class ShapeFlow:
         tensor = args[0] if args else kwargs.get("input", UNKNOWN)
         name = self.names.get(id(layer), layer.kind.name)
         if not isinstance(tensor, Tensor):
+            self._receive(layer, None)
             return Tensor(origin=name)
         return self._run(layer.kind, layer.bound, tensor, node, name, layer)
 
@@ -161,6 +163,8 @@ class ShapeFlow:
     def _run(self, kind, bound: dict, tensor: Tensor, node, name: str, layer: Optional[Layer]):
         """One layer or function call on ``tensor``: report what torch's call raises, record it."""
         self._settle(tensor, kind, bound)
+        if layer is not None:
+            self._receive(layer, tensor.shape)
         problems = kind.check(bound)
         if layer is not None:  # a module's constructor problems were reported where it was built
             problems = [p for p in problems if not raised_at_construction(p)]
@@ -170,7 +174,8 @@ class ShapeFlow:
                 return tensor.derived()
             return Tensor(origin=tensor.origin if layer is None else name)
         shape, problems = kind.apply(bound, tensor.shape)
-        self._report_problems(problems, node, name, tensor.origin)
+        self._report_problems(problems, node, name, tensor.origin,
+                              _size_change(layer, tensor.shape) if layer is not None else None)
         if problems or shape is None:
             return Tensor(origin=tensor.origin if layer is None else name)
         call = Call(kind, bound, name, layer.node if layer is not None else node, layer,
@@ -178,6 +183,12 @@ class ShapeFlow:
         if self.calls is not None:
             self.calls.append(call)
         return Tensor(shape, origin=_origin_after(kind, bound, name, tensor.origin), made_by=call)
+
+    def _receive(self, layer: Layer, shape: Optional[tuple]) -> None:
+        """Record what a layer receives, for fixes (interpret.FileInterpreter.received). Only
+        while models run: the layers built then are kept alive by ``built``, so ids stay theirs."""
+        if self.built is not None:
+            self.received.setdefault(id(layer), []).append(shape)
 
     def _settle(self, tensor: Tensor, kind, bound: dict) -> None:
         """Fix an input's rank from the first layer that needs it (see values.LazyInput), and
@@ -343,6 +354,16 @@ def unknown_result(args):
     if any(isinstance(a, Tensor) for a in args):
         return Tensor()
     return UNKNOWN
+
+
+def _size_change(layer: Layer, shape: tuple):
+    """The fix a forward-time problem of ``layer`` asks for: its size argument set to what it
+    receives (Family.demands), when that is known."""
+    def change(problem) -> Optional[Change]:
+        wanted = layer.kind.demands(layer.bound, shape).get(problem.arg)
+        return None if wanted is None else Change(layer.node, layer.kind, problem.arg, wanted,
+                                                   layer)
+    return change
 
 
 def raised_at_construction(problem) -> bool:

@@ -20,6 +20,7 @@ from conv_lint.flow import (
 )
 from conv_lint.havoc import havoc, is_self, jumps
 from conv_lint.imports import ImportMap
+from conv_lint.jaxtyped import annotated_shape
 from conv_lint.joins import join, join_all, join_dicts, replace
 from conv_lint.pyvalues import (
     BUILTINS, MATH, MAX_UNROLL, arith, as_sequence, call_builtin, call_math, compare, hashable,
@@ -95,6 +96,7 @@ class Report:
     node: cst.CSTNode
     code: str
     text: str
+    changes: list = field(default_factory=list)  # fixers.Change proposals, one per layer
 
 
 class _Return(Exception):
@@ -120,7 +122,11 @@ class FileInterpreter(ShapeFlow):
         self.functions: dict[str, cst.FunctionDef] = {}
         self.constants: dict[str, Any] = {}
         self.reports: list[Report] = []
-        self._reported: set = set()
+        self._reported: dict = {}  # (id(node), code) -> its Report
+        # What fixes must know: the layers each constructor call built while a model was run,
+        # and every input shape each layer received (None when unknown).
+        self.built: Optional[dict] = None  # id(call node) -> [Layer]; None outside the models
+        self.received: dict = {}  # id(Layer) -> [shape]
         self.rows: Optional[list[Row]] = None
         self.names: dict[int, str] = {}
         self.steps = 0
@@ -182,35 +188,45 @@ class FileInterpreter(ShapeFlow):
 
     # ---- reports ----------------------------------------------------------------------------
 
-    def report(self, node: cst.CSTNode, code: str, **fields: Any) -> None:
+    def report(self, node: cst.CSTNode, code: str, **fields: Any) -> Optional[Report]:
+        """Report an error (CNV1xx); the Report made, or None when it is not reported."""
         if self.uncertain:
-            return  # a branch we cannot tell is taken: its guard may be what makes it valid
+            return None  # a branch we cannot tell is taken: its guard may be what makes it valid
         if self.failed:
-            return  # torch stops at the first error of a model; so do we, per model
+            return None  # torch stops at the first error of a model; so do we, per model
         key = (id(node), code)
         if key in self._reported:
-            return
-        self._reported.add(key)
+            return None
         text = message(code, **fields)
-        self.reports.append(Report(node, code, text[len(code) + 1:]))
+        self._reported[key] = report = Report(node, code, text[len(code) + 1:])
+        self.reports.append(report)
         self.failed = True
+        return report
 
-    def warn(self, node: cst.CSTNode, code: str, **fields: Any) -> None:
-        """A design warning (CNV2xx): unlike errors, every one is kept."""
+    def warn(self, node: cst.CSTNode, code: str, **fields: Any) -> Report:
+        """A design warning (CNV2xx): unlike errors, every one is kept. One Report per node and
+        code (a loop may build several layers with one call): the first one's."""
         key = (id(node), code)
         if key not in self._reported:
-            self._reported.add(key)
-            self.reports.append(Report(node, code, message(code, **fields)[len(code) + 1:]))
+            text = message(code, **fields)
+            self._reported[key] = Report(node, code, text[len(code) + 1:])
+            self.reports.append(self._reported[key])
+        return self._reported[key]
 
-    def _report_problems(self, problems, node, layer_name: str, source: str) -> None:
+    def _report_problems(self, problems, node, layer_name: str, source: str,
+                         change=None) -> None:
+        """Report ``problems``; ``change(problem)`` proposes the fix of one (or None)."""
         for problem in problems:
             fields = dict(problem.fields)
             fields.setdefault("layer", layer_name)
             fields.setdefault("source", f" (from {source})" if source else "")
             try:
-                self.report(node, problem.code, **fields)
+                report = self.report(node, problem.code, **fields)
             except (KeyError, IndexError, ValueError):
-                pass  # a template field the problem did not provide: better silent than wrong
+                continue  # a template field the problem did not provide: better silent than wrong
+            proposal = change(problem) if report is not None and change is not None else None
+            if proposal is not None:
+                report.changes.append(proposal)
 
     def _tick(self) -> None:
         self.steps += 1
@@ -238,6 +254,8 @@ class FileInterpreter(ShapeFlow):
         """Build ``info`` with its defaults and run forward on the configured or a symbolic input."""
         self.names, self.rows, self.calls = {}, None, None  # __init__ may probe sizes: not rows
         self.failed = False
+        if self.built is None:
+            self.built = {}
         module = self.instantiate(info, [], {}, node=info.node)
         self.names = named_modules(module)
         self.rows = [] if tables else None
@@ -245,17 +263,23 @@ class FileInterpreter(ShapeFlow):
         forward = info.method("forward")
         if forward is None:
             return module, None
+        params = _positional_params(forward)[1:]
+        # The input's shape: a directive's (forced), else a jaxtyping annotation's (the author's
+        # statement about this class wins over a global option), else the option's if its rank
+        # fits the first layer, else symbols.
+        annotated = [annotated_shape(param, self.imports) for param in params]
         if forced and input_shape is not None:
             first = Tensor((sizes.BATCH,) + tuple(input_shape), origin="input")
         else:
-            first = Tensor(lazy=LazyInput(input_shape), origin="input")
+            first = Tensor(lazy=_given(annotated[0]) if annotated and annotated[0]
+                           else LazyInput(input_shape), origin="input")
         self.first_input = first.lazy
         inputs = [first]
-        params = _positional_params(forward)[1:]
         for index, param in enumerate(params[1:], start=1):
             if param.default is not None:
                 break  # run as model(x): optional arguments keep their defaults
-            inputs.append(Tensor(lazy=LazyInput(suffix=str(index)), origin="input"))
+            lazy = _given(annotated[index]) if annotated[index] else LazyInput(suffix=str(index))
+            inputs.append(Tensor(lazy=lazy, origin="input"))
         output = self._call_function(forward, [module] + inputs[:len(params)], {},
                                      self_module=module, cls=self._owner(info, "forward"),
                                      in_forward=True)
@@ -827,6 +851,8 @@ class FileInterpreter(ShapeFlow):
         if bound is None:
             return UNKNOWN
         layer = Layer(node=node, kind=kind, bound=bound)
+        if self.built is not None:
+            self.built.setdefault(id(node), []).append(layer)
         problems = kind.check(bound)
         init_problems = [p for p in problems if raised_at_construction(p)]
         self._report_problems(init_problems, node, kind.name, "")
@@ -961,6 +987,13 @@ def _symbolize(fn: cst.FunctionDef, env: dict) -> None:
         name = param.name.value
         if env.get(name) is UNKNOWN:
             env[name] = symbols.parameter(name)
+
+
+def _given(shape: tuple) -> LazyInput:
+    """An input whose full shape is known from the start (a jaxtyping annotation)."""
+    lazy = LazyInput()
+    lazy.shape, lazy.settled = shape, True
+    return lazy
 
 
 def _positional_params(fn: cst.FunctionDef) -> list:

@@ -109,7 +109,8 @@ class ConvLintPlugin:
             parse_from_config=True,
             metavar="C,H,W",
             help="per-sample input shape for every model class without a "
-            "`# conv-lint: input-shape=` directive, e.g. 3,32,32 (C,L / C,H,W / C,D,H,W)",
+            "`# conv-lint: input-shape=` directive or a jaxtyping annotation on forward's "
+            "input, e.g. 3,32,32 (C,L / C,H,W / C,D,H,W)",
         )
         for field in rule_option_fields():
             parser.add_option(
@@ -147,7 +148,7 @@ class ConvLintPlugin:
             from conv_lint import engine
 
             analysis = engine.analyse(source, self.filename, self.input_shape, tables=False,
-                                      options=self.options)
+                                      options=self.options, fixes=False)
         except Exception as error:  # an exception here would abort all of flake8's run
             LOG.info("conv-lint skipped %s: internal error: %r", self.filename, error)
             LOG.debug("conv-lint internal error in %s", self.filename, exc_info=True)

@@ -195,7 +195,8 @@ def test_every_format_from_the_command(tmp_path):
     items = json.loads(runs["json"].stdout)
     assert [(i["path"], i["line"], i["code"], i["severity"]) for i in items] == [
         ("a.py", BROKEN_LINE, "CNV101", "error"), ("b.py", WARNED_LINE, "CNV206", "warning")]
-    assert items[0]["column"] == column and items[0]["fix"] is None
+    assert items[0]["column"] == column  # conv2 reads the 32 channels conv1 gives:
+    assert items[0]["fix"]["description"] == "set in_channels=32"  # (torch runs it, below)
     assert items[1]["url"] == f"{DOCS_URL}CNV206.md" and items[1]["name"] == "bias-before-norm"
     assert list(items[0]) == ["path", "line", "column", "code", "name", "message", "severity",
                               "url", "fix"]
@@ -222,7 +223,9 @@ def test_every_format_from_the_command(tmp_path):
         "line": BROKEN_LINE, "column": column + 1}}}  # UTF-8 bytes: ñ is two
     assert diagnostics[1]["severity"] == "WARNING" and diagnostics[1]["code"] == {
         "value": "CNV206", "url": f"{DOCS_URL}CNV206.md"}
-    assert "suggestions" not in diagnostics[0]
+    assert [s["text"] for s in diagnostics[0]["suggestions"]] == ["32"]  # the engine's fix
+    (change,) = results[0]["fixes"][0]["artifactChanges"]
+    assert [r["insertedContent"]["text"] for r in change["replacements"]] == ["32"]
 
 
 GITHUB = re.compile(r"^::(?P<level>error|warning) file=(?P<file>[^,]*),line=(?P<line>\d+),"
@@ -323,11 +326,12 @@ def test_fix_from_stdin_prints_the_fixed_source(tmp_path):
 
 
 def test_fix_leaves_findings_without_a_fix_and_exits_one(tmp_path):
-    tree(tmp_path, {"net.py": WARNED})
+    unfixable = next(rule.INVALID[0] for rule in RULES if rule.code == "CNV204")  # no fix kind
+    tree(tmp_path, {"net.py": unfixable})
     result = check("--fix", cwd=tmp_path)
     assert result.returncode == 1
-    assert reported(result) == {("net.py", WARNED_LINE, "CNV206")}
-    assert (tmp_path / "net.py").read_text() == WARNED
+    assert {code for _path, _line, code in reported(result)} == {"CNV204"}
+    assert (tmp_path / "net.py").read_text() == unfixable
 
 
 # -- --diff-base ----------------------------------------------------------------------------------

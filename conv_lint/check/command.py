@@ -24,6 +24,7 @@ from conv_lint.check.patterns import PatternList
 from conv_lint.check.runner import Runner
 from conv_lint.directives import parse_shape
 from conv_lint.plugin import ConvLintPlugin, parse_rule_options, rule_option_fields
+from conv_lint.fixes import split_lines
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 STDIN = "-"
@@ -267,7 +268,7 @@ class Check:
             if fixed != target.source:
                 changed = True
                 sys.stdout.writelines(difflib.unified_diff(
-                    sources.split_lines(target.source), sources.split_lines(fixed),
+                    split_lines(target.source), split_lines(fixed),
                     f"a/{target.shown}", f"b/{target.shown}"))
         return EXIT_ERROR if self.failed else EXIT_FINDINGS if changed else EXIT_CLEAN
 

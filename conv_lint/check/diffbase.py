@@ -13,7 +13,7 @@ import subprocess
 from pathlib import Path
 from typing import Optional, Sequence
 
-from conv_lint.check.sources import split_lines
+from conv_lint.fixes import split_lines
 
 ALL_LINES = None  # a file that is new as a whole
 _HUNK = re.compile(r"^@@ -\d+(?:,\d+)? \+(?P<start>\d+)(?:,(?P<count>\d+))? @@")

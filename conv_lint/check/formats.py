@@ -15,7 +15,7 @@ from typing import Callable, NamedTuple, Optional
 from urllib.parse import quote
 
 from conv_lint import __version__
-from conv_lint.check.sources import split_lines
+from conv_lint.fixes import split_lines
 from conv_lint.codes import CODES, REPOSITORY
 
 TOOL = "conv-lint"

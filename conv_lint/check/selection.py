@@ -13,7 +13,7 @@ import re
 import tokenize
 from typing import Iterable, Sequence, Union
 
-from conv_lint.check.sources import split_lines
+from conv_lint.fixes import split_lines
 from conv_lint.codes import CODES
 
 ALL = ("CNV",)

@@ -4,20 +4,9 @@ from __future__ import annotations
 
 import io
 import os
-import re
 import tempfile
 import tokenize
 from pathlib import Path
-
-
-# Lines as Python counts them (\n, \r\n or \r): str.splitlines would also break at form feeds
-# and other separators inside a line, and shift every line number after them.
-_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
-
-
-def split_lines(source: str) -> list[str]:
-    """The lines of ``source`` with their endings, numbered as the engine numbers them."""
-    return _LINE.findall(source)
 
 
 def decode(data: bytes) -> tuple[str, str]:

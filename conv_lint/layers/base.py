@@ -204,3 +204,13 @@ class Family:
 
     def out_channels(self, bound: dict) -> Optional[Channels]:
         return None
+
+    def demands(self, bound: dict, shape: Shape) -> dict:
+        """{argument: the int this input shape requires of it}, for the size arguments that
+        must equal what the layer receives (in_channels, num_features...): what a fix writes."""
+        return {}
+
+
+def _received(name: str, dim) -> dict:
+    """``{name: dim}`` when ``dim`` is a concrete size, else {}: a fix needs an exact value."""
+    return {name: dim} if type(dim) is int and dim > 0 else {}

@@ -8,8 +8,8 @@ from typing import Optional
 from conv_lint import sizes
 from conv_lint.layers.base import (
     Channels, Family, Problem, Shape, _below, _channels, _differs, _first, _flag, _int, _ints,
-    _invalid, _kernel_detail, _lengths, _per_axis, _sized, _spatial_ranks, _too_small, _wrong_rank,
-    dim_text,
+    _invalid, _kernel_detail, _lengths, _per_axis, _received, _sized, _spatial_ranks, _too_small,
+    _wrong_rank, dim_text,
 )
 from conv_lint.layers.resizing import _pad_shape
 
@@ -143,9 +143,9 @@ class Conv(Family):
         early = _first(*self._early_problems(b)) if pads_first else []
         if early:
             return None, early
-        if len(shape) == r + 1 and shape[0] is sizes.BATCH:
+        c = self._channel_axis(shape)
+        if c is None:
             return None, []  # torch would read the batch as channels: nothing sure to say
-        c = len(shape) - r - 1
         expected = _channels(b["in_channels"])
         if expected is not None and _differs(expected, shape[c]):
             return None, [Problem("CNV101", {"expected": expected, "got": dim_text(shape[c])},
@@ -160,6 +160,19 @@ class Conv(Family):
         if late:
             return None, late
         return shape[:c] + (_channels(b["out_channels"]),) + tuple(dims), []
+
+    def _channel_axis(self, shape: Shape) -> Optional[int]:
+        """Axis 1 of a batched input, 0 of an unbatched one; None for a batched tensor of
+        unbatched rank (torch would read the batch as channels) or a wrong rank."""
+        r = self.rank
+        if len(shape) not in (r + 1, r + 2) or (len(shape) == r + 1 and shape[0] is sizes.BATCH):
+            return None
+        return len(shape) - r - 1
+
+    def demands(self, b: dict, shape: Shape) -> dict:
+        # Grouped convs are left alone: in_channels, out_channels and groups move together there.
+        c = self._channel_axis(shape)
+        return _received("in_channels", shape[c]) if c is not None and b["groups"] == 1 else {}
 
     def _axis_out(self, b: dict, i: int, n) -> tuple:
         r = self.rank

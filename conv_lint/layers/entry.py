@@ -7,7 +7,7 @@ import inspect
 from dataclasses import dataclass, replace
 from typing import Optional
 
-from conv_lint.layers.base import Family, Shape
+from conv_lint.layers.base import Channels, Family, Shape
 
 NO_DEFAULT = inspect.Parameter.empty
 
@@ -80,8 +80,12 @@ class LayerType:
             return None
         return self.family.params(bound)
 
-    def in_channels(self, bound: dict) -> Optional[int]:
+    def in_channels(self, bound: dict) -> Optional[Channels]:
         return self.family.in_channels(bound)
 
-    def out_channels(self, bound: dict) -> Optional[int]:
+    def out_channels(self, bound: dict) -> Optional[Channels]:
         return self.family.out_channels(bound)
+
+    def demands(self, bound: dict, shape: Optional[Shape]) -> dict:
+        """What a full input ``shape`` requires of the size arguments (see Family.demands)."""
+        return {} if shape is None else self.family.demands(bound, tuple(shape))

@@ -7,8 +7,8 @@ from typing import Optional
 
 from conv_lint import sizes
 from conv_lint.layers.base import (
-    Channels, Family, Problem, Shape, _channels, _flag, _int, _or_higher, _sized, _wrong_rank,
-    dim_text,
+    Channels, Family, Problem, Shape, _channels, _flag, _int, _or_higher, _received, _sized,
+    _wrong_rank, dim_text,
 )
 
 
@@ -68,6 +68,9 @@ class Linear(Family):
         if problem is not None:
             return None, [problem]
         return shape[:-1] + (_channels(b["out_features"]),), []
+
+    def demands(self, b: dict, shape: Shape) -> dict:
+        return _received(self.inputs[0], shape[-1]) if shape else {}
 
     def params(self, b: dict) -> Optional[int]:
         counts = [_int(b[name]) for name in self.inputs + ("out_features",)]

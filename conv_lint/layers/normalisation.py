@@ -8,8 +8,8 @@ from typing import Optional
 from conv_lint import sizes
 from conv_lint.layers.base import (
     Channels, Family, Problem, Shape, _channels, _differs, _first, _flag, _int, _ints, _invalid,
-    _not_positive, _or_higher, _result, _spatial_ranks, _too_small, _wrong_rank, dim_text,
-    shape_text,
+    _not_positive, _or_higher, _received, _result, _spatial_ranks, _too_small, _wrong_rank,
+    dim_text, shape_text,
 )
 
 
@@ -61,6 +61,9 @@ class BatchNorm(_FeatureNorm):
             return None, [_wrong_rank(expected, shape)]
         return _result(shape, _first(_features_problem(b, shape[1], _has_stats_or_weights(b))))
 
+    def demands(self, b: dict, shape: Shape) -> dict:
+        return _received("num_features", shape[1]) if _rank_ok(shape, self.ranks, 2) else {}
+
 
 def _rank_ok(shape: Shape, ranks: tuple, minimum: int) -> bool:
     return len(shape) in ranks if ranks else len(shape) >= minimum
@@ -83,6 +86,10 @@ class InstanceNorm(_FeatureNorm):
                        f"{' x '.join(map(str, spatial))})") if one_element else None,
             _features_problem(b, channels, _has_stats_or_weights(b)),
         ))
+
+    def demands(self, b: dict, shape: Shape) -> dict:
+        r = self.rank
+        return _received("num_features", shape[-r - 1]) if len(shape) in (r + 1, r + 2) else {}
 
 
 @dataclass(frozen=True)
@@ -113,6 +120,13 @@ class GroupNorm(Family):
             return None, [Problem("CNV102", {"expected": channels, "got": dim_text(got),
                                              "what": "channels"}, "num_channels")]
         return shape, []
+
+    def demands(self, b: dict, shape: Shape) -> dict:
+        groups = _int(b["num_groups"])
+        got = shape[1] if len(shape) >= 2 and "num_channels" in b else None
+        if not groups or type(got) is not int or got % groups:
+            return {}
+        return _received("num_channels", got)
 
     def params(self, b: dict) -> Optional[int]:
         return _affine_params(b, "affine", _int(b.get("num_channels")))

@@ -41,3 +41,16 @@ class Rule:
 
     def check(self, run: ModelRun, options: Options) -> Iterable[tuple[Any, dict]]:
         raise NotImplementedError
+
+    def change(self, run: ModelRun, node: Any, fields: dict):
+        """The fixers.Change that removes the warning ``check`` yielded as (node, fields), or
+        None: most rules offer no fix (codes.py says which do and what they change)."""
+        return None
+
+    @staticmethod
+    def layer_call(run: ModelRun, node: Any, fields: dict):
+        """The call of a layer (not a function) the warning (node, fields) is about, if any."""
+        for call in run.calls:
+            if call.node is node and call.name == fields.get("layer") and call.layer is not None:
+                return call
+        return None

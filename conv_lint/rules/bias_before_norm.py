@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from conv_lint import sizes
+from conv_lint.fixers import Change
 from conv_lint.layers.base import _flag, _int
 from conv_lint.layers.convolution import Conv
 from conv_lint.layers.normalisation import (
@@ -135,6 +136,10 @@ class Net(nn.Module):
             if any(other.fed_by is conv and other is not call for other in run.calls):
                 continue  # the conv's output is used elsewhere too: its bias matters there
             yield conv.node, {"layer": conv.name, "norm": f"{call.name} ({call.kind.name})"}
+
+    def change(self, run, node, fields):
+        call = self.layer_call(run, node, fields)
+        return None if call is None else Change(node, call.kind, "bias", False, call.layer)
 
 
 def _bias_written(node) -> bool:

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import Optional
 
 from conv_lint import sizes
+from conv_lint.fixers import Change
 from conv_lint.rules import register
 from conv_lint.rules.base import Rule
 from conv_lint.rules.geometry import (
@@ -186,12 +186,18 @@ class LeNet(nn.Module):
             minority = len(changers) == 1 or len(changers) < len(keepers)
             for conv in changers:
                 peers = [k.call.name for k in keepers if _same_stage(k, conv)]
-                fix = _fix(conv.geometry)
+                fix = _keeping_padding(conv.geometry)
                 if fix is None or not (peers and minority or strict):
                     continue
                 if _collapses(conv, convs) or cropped_full_padding(run, conv.call, conv.geometry):
                     continue
                 yield conv.call.node, _fields(conv, fix, peers)
+
+    def change(self, run, node, fields):
+        call = self.layer_call(run, node, fields)
+        geometry = conv_geometry(call) if call is not None else None
+        fix = _keeping_padding(geometry) if geometry is not None else None
+        return None if fix is None else Change(node, call.kind, "padding", fix, call.layer)
 
 
 def _modules(run) -> dict:
@@ -241,7 +247,7 @@ def _same_size(a, b) -> bool:
     return a is not None and b is not None and (a == b or sizes.proven_equal(a, b))
 
 
-def _fix(geometry: ConvGeometry) -> Optional[str]:
+def _keeping_padding(geometry: ConvGeometry):
     """The symmetric padding that keeps the size, d*(k-1)/2 per axis; None when an axis it
     changes has an even effective kernel (no symmetric padding keeps it: a stride-1 even kernel
     that shrinks is a deliberate choice in practice, PatchGAN's 4x4 padding 1 or CRNN's last
@@ -249,7 +255,7 @@ def _fix(geometry: ConvGeometry) -> Optional[str]:
     if any(geometry.growth[i] for i in geometry.even_kernel_axes()):
         return None
     fix = tuple(r // 2 for r in geometry.reach)
-    return value_text(fix[0] if len(set(fix)) == 1 else fix)
+    return fix[0] if len(set(fix)) == 1 else fix
 
 
 def _collapses(conv: _Conv, convs: list) -> bool:
@@ -267,10 +273,10 @@ def _collapses(conv: _Conv, convs: list) -> bool:
         geometry.padding[i] == 0 and geometry.reach[i] >= 4 for i in changed)
 
 
-def _fields(conv: _Conv, fix: str, keepers: list) -> dict:
+def _fields(conv: _Conv, fix, keepers: list) -> dict:
     geometry, call = conv.geometry, conv.call
     before, after = size_change(spatial(call.input, geometry.rank), geometry.growth)
     peers = f"the convs around it ({names_text(keepers)})" if keepers else \
         "stride-1 convs under padding-policy=strict"
     return {"layer": call.name, "padding": value_text(call.bound["padding"]), "before": before,
-            "after": after, "peers": peers, "fix": fix}
+            "after": after, "peers": peers, "fix": value_text(fix)}
