@@ -79,14 +79,14 @@ def analyse(
     plugin wants findings only. ``options`` (a ``rules.Options``) configures the CNV2xx rules.
     """
     try:
-        return _analyse(source, input_shape, tables, options)
+        return _analyse(source, filename, input_shape, tables, options)
     except RecursionError:
         return Analysis(error="nesting too deep to analyse")
     except Exception as error:  # the host (flake8, an editor) must never see our failure
         return Analysis(error=f"internal error: {type(error).__name__}: {error}")
 
 
-def _analyse(source: str, input_shape, tables: bool, options) -> Analysis:
+def _analyse(source: str, filename: str, input_shape, tables: bool, options) -> Analysis:
     import libcst as cst
 
     from conv_lint import directives
@@ -95,11 +95,13 @@ def _analyse(source: str, input_shape, tables: bool, options) -> Analysis:
 
     options = options or Options()
 
-    try:
-        module = cst.parse_module(source)
+    from conv_lint.project import parsed_if_unchanged
+
+    try:  # the file may be a sibling of files linted before: its tree is cached then
+        module = parsed_if_unchanged(filename, source) or cst.parse_module(source)
     except cst.ParserSyntaxError as error:
         return Analysis(error=f"syntax error: {str(error).splitlines()[0]}")
-    interpreter = FileInterpreter(module)
+    interpreter = FileInterpreter(module, filename)
     class_shapes = directives.class_input_shapes(source)
     analysis = Analysis()
     runs = []
@@ -121,7 +123,10 @@ def _analyse(source: str, input_shape, tables: bool, options) -> Analysis:
         return analysis
     positions = _positions(module)
     for report in interpreter.reports:
-        start = positions[report.node].start
+        position = positions.get(report.node)
+        if position is None:
+            continue  # about a sibling module's own line (a design warning): not this file's
+        start = position.start
         analysis.findings.append(Finding(start.line, start.column, report.code, report.text))
     analysis.findings.sort(key=lambda f: (f.line, f.col, f.code))
     for info, root, rows, shape, forced in runs:

@@ -21,6 +21,7 @@ from conv_lint.flow import (
 from conv_lint.havoc import havoc, is_self, jumps
 from conv_lint.imports import ImportMap
 from conv_lint.joins import join, join_all, join_dicts, replace
+from conv_lint.project import Project, Resolver, Scope
 from conv_lint.pyvalues import (
     BUILTINS, MATH, MAX_UNROLL, arith, as_sequence, call_builtin, call_math, compare, hashable,
     is_int, unary,
@@ -64,6 +65,7 @@ class ClassInfo:
     methods: dict
     body_assigns: list  # class-body `name = expr` statements, evaluated on demand
     is_module: bool = False
+    scope: Optional[Scope] = None  # the module that defines it (the linted file or a sibling)
 
     @property
     def container(self) -> Optional[str]:
@@ -113,12 +115,21 @@ class Frame:
 class FileInterpreter(ShapeFlow):
     """Everything the interpreter knows about one source file."""
 
-    def __init__(self, module: cst.Module) -> None:
+    def __init__(self, module: cst.Module, filename: str = "<stdin>", *,
+                 record: bool = False) -> None:
         self.module = module
-        self.imports = ImportMap(module)
-        self.classes: dict[str, ClassInfo] = {}
-        self.functions: dict[str, cst.FunctionDef] = {}
-        self.constants: dict[str, Any] = {}
+        project = Project(filename)
+        self.home = Scope(module, ImportMap(module, project.package), project.package or "")
+        self.scope = self.home  # the module whose code runs now: its names are the globals
+        self.home_site: Optional[cst.Call] = None  # the linted file's call that led elsewhere
+        self.home_visit = 0  # counts calls of the linted file: tells one visit of a site from another
+        # For `conv-lint stats` (None: not recorded): each layer built, as (site, visit, direct,
+        # kind, bound), the site being the linted file's call that led to it (direct: the call
+        # itself); and each call of the file reached, with its evaluated arguments.
+        self.constructions: Optional[list] = [] if record else None
+        self.reached: Optional[dict] = {} if record else None
+        self._scope_of: dict[int, Scope] = {}  # id(FunctionDef) -> the module defining it
+        self.resolver = Resolver(project, self._build_scope)
         self.reports: list[Report] = []
         self._reported: set = set()
         self.rows: Optional[list[Row]] = None
@@ -129,22 +140,44 @@ class FileInterpreter(ShapeFlow):
         self.uncertain = 0  # depth of branches run without knowing their condition
         self.calls: Optional[list] = None  # flow.Call records of the forward being run
         self.failed = False  # the model being run has hit an error already
-        self._collect()
+        self._collect(self.home)
 
     # ---- the file's definitions -------------------------------------------------------------
 
-    def _collect(self) -> None:
-        for statement in self.module.body:
+    # The globals of the code running now: the linted file's, or a sibling module's.
+    imports = property(lambda self: self.scope.imports)
+    classes = property(lambda self: self.scope.classes)
+    functions = property(lambda self: self.scope.functions)
+    constants = property(lambda self: self.scope.constants)
+
+    def _build_scope(self, module, name, package, stub, preset) -> Scope:
+        """A sibling module (or a well-known block's stub) collected like the linted file."""
+        scope = Scope(module, ImportMap(module, package, preset), name, stub)
+        self._collect(scope)
+        return scope
+
+    def _collect(self, scope: Scope) -> None:
+        previous, self.scope = self.scope, scope
+        try:
+            self._collect_definitions(scope)
+        finally:
+            self.scope = previous
+
+    def _collect_definitions(self, scope: Scope) -> None:
+        for statement in scope.module.body:
             if isinstance(statement, cst.ClassDef):
                 self.classes[statement.name.value] = self._class_info(statement)
             elif isinstance(statement, cst.FunctionDef):
                 self.functions[statement.name.value] = statement
+                self._scope_of[id(statement)] = scope
         for info in self.classes.values():
+            info.scope = scope
+            self._scope_of.update((id(method), scope) for method in info.methods.values())
             info.bases = [self._base(arg.value) for arg in info.node.bases if not arg.keyword]
         for info in self.classes.values():
             info.is_module = self._is_module(info, set())
         frame = Frame(env=self.constants)
-        for statement in self.module.body:
+        for statement in scope.module.body:
             if isinstance(statement, cst.SimpleStatementLine):
                 try:
                     self._exec_simple_line(statement, frame)
@@ -163,7 +196,23 @@ class FileInterpreter(ShapeFlow):
     def _base(self, expr: cst.BaseExpression):
         if isinstance(expr, cst.Name) and expr.value in self.classes:
             return self.classes[expr.value]
-        return self.imports.resolve(expr) or "?"
+        qualname = self.imports.resolve(expr)
+        found = self._qualified(qualname) if qualname else None
+        if isinstance(found, ClassRef) and isinstance(found.target, ClassInfo):
+            return found.target
+        return qualname or "?"
+
+    def _qualified(self, qualname: str):
+        """An imported name: a sibling module's (or a known block's) definition, if found."""
+        found = self.resolver.lookup(qualname)
+        if found is None:
+            return _Qualified(qualname)
+        scope, value = found
+        if isinstance(value, ClassInfo):
+            return ClassRef(value)
+        if isinstance(value, cst.FunctionDef):
+            return FunctionRef(value)
+        return value
 
     def _is_module(self, info: ClassInfo, seen: set) -> bool:
         if info.name in seen:
@@ -178,7 +227,8 @@ class FileInterpreter(ShapeFlow):
         return False
 
     def module_classes(self) -> list[ClassInfo]:
-        return [info for info in self.classes.values() if info.is_module]
+        """The linted file's own nn.Module classes (never a sibling's)."""
+        return [info for info in self.home.classes.values() if info.is_module]
 
     # ---- reports ----------------------------------------------------------------------------
 
@@ -187,6 +237,10 @@ class FileInterpreter(ShapeFlow):
             return  # a branch we cannot tell is taken: its guard may be what makes it valid
         if self.failed:
             return  # torch stops at the first error of a model; so do we, per model
+        if self.scope is not self.home:  # raised in a sibling's code: where this file led there
+            node = self.home_site
+            if node is None:
+                return
         key = (id(node), code)
         if key in self._reported:
             return
@@ -269,16 +323,20 @@ class FileInterpreter(ShapeFlow):
         try:
             if self.depth > MAX_DEPTH:
                 return UNKNOWN
-            env = self._bind_params(fn, args, kwargs)
-            if env is None:
-                return UNKNOWN
-            frame = Frame(env=env, self_module=self_module, cls=cls, in_forward=in_forward)
+            previous, self.scope = self.scope, self._scope_of.get(id(fn), self.scope)
             try:
-                self._exec_block(fn.body.body, frame)
-                frame.returns.append(None)  # falling off the end returns None
-            except _Return:
-                pass
-            return join_all(frame.returns)
+                env = self._bind_params(fn, args, kwargs)  # defaults: in the defining module
+                if env is None:
+                    return UNKNOWN
+                frame = Frame(env=env, self_module=self_module, cls=cls, in_forward=in_forward)
+                try:
+                    self._exec_block(fn.body.body, frame)
+                    frame.returns.append(None)  # falling off the end returns None
+                except _Return:
+                    pass
+                return join_all(frame.returns)
+            finally:
+                self.scope = previous
         finally:
             self.depth -= 1
 
@@ -532,7 +590,7 @@ class FileInterpreter(ShapeFlow):
             return FunctionRef(self.functions[name])
         qualname = self.imports.names.get(name)
         if qualname is not None:
-            return _Qualified(qualname)
+            return self._qualified(qualname)
         if name in BUILTINS:
             return _Builtin(name)
         return UNKNOWN
@@ -541,7 +599,7 @@ class FileInterpreter(ShapeFlow):
         attr = node.attr.value
         base = self.eval(node.value, frame)
         if isinstance(base, _Qualified):
-            return _Qualified(base.name + "." + attr)
+            return self._qualified(base.name + "." + attr)
         if isinstance(base, UserModule):
             return self._module_attr(base, attr)
         if isinstance(base, Tensor):
@@ -584,7 +642,11 @@ class FileInterpreter(ShapeFlow):
                 targets = [t.target for t in assign.targets] if isinstance(assign, cst.Assign) \
                     else [assign.target]
                 if any(isinstance(t, cst.Name) and t.value == attr for t in targets):
-                    return self.eval(assign.value, Frame(env={}))
+                    previous, self.scope = self.scope, klass.scope or self.scope
+                    try:
+                        return self.eval(assign.value, Frame(env={}))
+                    finally:
+                        self.scope = previous
         return UNKNOWN
 
     def _subscript_key(self, node: cst.Subscript, frame: Frame):
@@ -691,12 +753,21 @@ class FileInterpreter(ShapeFlow):
     # ---- calls -------------------------------------------------------------------------------
 
     def _call(self, node: cst.Call, frame: Frame):
+        if self.scope is self.home and self.home_site is not node:
+            outer, self.home_site = self.home_site, node  # errors in siblings point here
+            self.home_visit += 1
+            try:
+                return self._call(node, frame)
+            finally:
+                self.home_site = outer
         func = node.func
         # super().__init__(...) and Base.__init__(self, ...): run the base class's __init__.
         if isinstance(func, cst.Attribute) and func.attr.value == "__init__":
             return self._super_init(node, frame)
         callee = self.eval(func, frame)
         args, kwargs, complete = self._arguments(node, frame)
+        if self.reached is not None and self.scope is self.home:
+            self.reached.setdefault(node, []).append((args, kwargs, complete))
         if isinstance(callee, _Qualified):
             return self._call_qualified(callee.name, args, kwargs, complete, node, frame)
         if isinstance(callee, Module):
@@ -819,6 +890,10 @@ class FileInterpreter(ShapeFlow):
         if bound is None:
             return UNKNOWN
         layer = Layer(node=node, kind=kind, bound=bound)
+        if self.constructions is not None:
+            direct = self.scope is self.home  # else built by a sibling's or a stub's code
+            self.constructions.append((node if direct else self.home_site, self.home_visit,
+                                       direct, kind, bound))
         problems = kind.check(bound)
         init_problems = [p for p in problems if raised_at_construction(p)]
         self._report_problems(init_problems, node, kind.name, "")
