@@ -11,7 +11,8 @@ import re
 from dataclasses import dataclass
 from typing import Any, Optional
 
-from conv_lint import layers, sizes
+from conv_lint import layers, sizes, symbols
+from conv_lint.symbols import Poly
 from conv_lint.pyvalues import as_sequence, is_int
 from conv_lint.values import UNKNOWN, Container, Layer, Module, Tensor, UserModule, plain
 
@@ -273,7 +274,7 @@ class ShapeFlow:
                     return Tensor(origin="torch.cat")
         out = list(shapes[0])
         total = [s[axis] for s in shapes]
-        out[axis] = sum(total) if all(is_int(t) for t in total) else None
+        out[axis] = _concatenated(total)
         for other in range(rank):
             if other != axis and any(s[other] != out[other] for s in shapes):
                 out[other] = None if not all(
@@ -384,6 +385,18 @@ def _broadcast_dim(x, y):
     if x is y or x == y or (x is not None and y is not None and sizes.proven_equal(x, y)):
         return x
     return None
+
+
+def _concatenated(sizes_along):
+    """The size torch.cat gives along its axis: a sum of ints and parameter channel counts."""
+    total = 0
+    for size in sizes_along:
+        if not (is_int(size) or isinstance(size, Poly)):
+            return None
+        total = symbols.add(total, size)
+        if total is None:
+            return None
+    return total
 
 
 def _cat_conflict(x, y) -> bool:

@@ -12,7 +12,7 @@ from typing import Any, Optional
 
 import libcst as cst
 
-from conv_lint import layers, sizes
+from conv_lint import layers, sizes, symbols
 from conv_lint.codes import message
 from conv_lint.flow import (
     TENSOR_FACTORIES, Parameter, Row, ShapeFlow, TensorMethod, factory_tensor, index_shape,
@@ -328,6 +328,8 @@ class FileInterpreter(ShapeFlow):
                 env = self._bind_params(fn, args, kwargs)  # defaults: in the defining module
                 if env is None:
                     return UNKNOWN
+                if not in_forward:
+                    _symbolize(fn, env)
                 frame = Frame(env=env, self_module=self_module, cls=cls, in_forward=in_forward)
                 try:
                     self._exec_block(fn.body.body, frame)
@@ -1018,6 +1020,16 @@ class _ListMethod:
 
 def _ctx(frame: Frame) -> dict:
     return {"self_module": frame.self_module, "cls": frame.cls, "in_forward": frame.in_forward}
+
+
+def _symbolize(fn: cst.FunctionDef, env: dict) -> None:
+    """Building code: a parameter bound to nothing known becomes a symbol of its own, so channel
+    arithmetic on it stays exact (`planes * 4`). Tensors in forward code never become symbols."""
+    p = fn.params
+    for param in list(p.posonly_params) + list(p.params) + list(p.kwonly_params):
+        name = param.name.value
+        if env.get(name) is UNKNOWN:
+            env[name] = symbols.parameter(name)
 
 
 def _positional_params(fn: cst.FunctionDef) -> list:

@@ -9,7 +9,8 @@ from __future__ import annotations
 import math
 from typing import Callable, Optional
 
-from conv_lint import sizes
+from conv_lint import sizes, symbols
+from conv_lint.symbols import Poly
 from conv_lint.values import UNKNOWN, Container, ListValue, Tensor
 
 MAX_UNROLL = 256  # longest loop or sequence the interpreter unrolls
@@ -40,6 +41,8 @@ def as_sequence(value) -> Optional[list]:
 def unary(op: str, value):
     if isinstance(value, Tensor):
         return value.derived()
+    if isinstance(value, Poly):
+        return _known(symbols.negate(value)) if op == "Minus" else UNKNOWN
     if op == "Not":
         return UNKNOWN if value is UNKNOWN or isinstance(value, (Tensor,)) else not value
     if not isinstance(value, (int, float)) or isinstance(value, bool) and op != "Minus":
@@ -80,6 +83,8 @@ def arith(op: str, a, b):
         if items is None or len(items) * max(b, 0) > MAX_UNROLL:
             return UNKNOWN
         return ListValue(items * b) if isinstance(a, ListValue) else tuple(items * b)
+    if isinstance(a, Poly) or isinstance(b, Poly):
+        return _known(symbols.arith(op, a, b))
     numeric = (int, float)
     if not isinstance(a, numeric) or not isinstance(b, numeric):
         return UNKNOWN
@@ -89,6 +94,10 @@ def arith(op: str, a, b):
         return _ARITH[op](a, b)
     except (KeyError, ZeroDivisionError, OverflowError, ValueError, TypeError):
         return UNKNOWN
+
+
+def _known(value):
+    return UNKNOWN if value is None else value
 
 
 def _formattable(value) -> bool:
@@ -105,7 +114,7 @@ def _comparable(value) -> bool:
 
 def compare(op: str, a, b):
     if op in ("Is", "IsNot"):
-        if a is UNKNOWN or b is UNKNOWN:
+        if a is UNKNOWN or b is UNKNOWN or isinstance(a, Poly) or isinstance(b, Poly):
             return UNKNOWN
         if b is None or a is None:
             same = a is b
@@ -113,14 +122,15 @@ def compare(op: str, a, b):
         return UNKNOWN
     if op in ("In", "NotIn"):
         seq = as_sequence(b)
-        if seq is None or a is UNKNOWN or any(v is UNKNOWN for v in seq):
+        if seq is None or any(v is UNKNOWN or isinstance(v, Poly) for v in [a] + seq):
             return UNKNOWN
         try:
             found = a in seq
         except TypeError:
             return UNKNOWN
         return found if op == "In" else not found
-    if isinstance(a, (sizes.Expr, sizes.Product)) or isinstance(b, (sizes.Expr, sizes.Product)):
+    symbolic = (sizes.Expr, sizes.Product, Poly)
+    if isinstance(a, symbolic) or isinstance(b, symbolic):
         if op in ("Equal", "NotEqual"):
             if sizes.proven_equal(a, b):
                 return op == "Equal"
@@ -154,6 +164,8 @@ def call_builtin(name: str, args, kwargs):
             if isinstance(args[0], Container):
                 return len(args[0].items)
             return len(seqs[0]) if seqs[0] is not None else UNKNOWN
+        if name == "int" and len(args) == 1 and isinstance(args[0], Poly):
+            return args[0]  # a parameter standing for a channel count is an int already
         if name in ("int", "float", "abs", "round", "bool", "str") and len(args) == 1 \
                 and isinstance(args[0], (int, float, str)):
             return {"int": int, "float": float, "abs": abs, "round": round, "bool": bool,

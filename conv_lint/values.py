@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
+from conv_lint.symbols import Poly
+
 
 class _Unknown:
     """An argument or value the reader could not resolve. Checks involving it stay silent."""
@@ -171,4 +173,4 @@ def is_symbolic(value) -> bool:
     parameter's channels? Concrete ints and UNKNOWN are not."""
     if isinstance(value, tuple):
         return any(is_symbolic(v) for v in value)
-    return False  # symbolic channels (sizes.Poly) are being added
+    return isinstance(value, Poly)

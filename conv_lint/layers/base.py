@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Optional
 
 from conv_lint import sizes
+from conv_lint.symbols import Poly
 from conv_lint.values import UNKNOWN
 
 Shape = tuple
@@ -42,6 +43,11 @@ def _int(value) -> Optional[int]:
     return value if type(value) is int else None
 
 
+def _channels(value):
+    """A channel or feature count: a plain int, or a Poly of unresolved parameters; else None."""
+    return value if type(value) is int or isinstance(value, Poly) else None
+
+
 def _ints(value) -> Optional[tuple]:
     """A tuple of plain ints, else None."""
     if isinstance(value, tuple) and all(type(v) is int for v in value):
@@ -74,7 +80,7 @@ def _sized(dim) -> bool:
     return dim is not None and dim is not sizes.BATCH
 
 
-def _differs(expected: int, got) -> bool:
+def _differs(expected, got) -> bool:
     """Is ``got`` (a dim) different from ``expected`` for every valid input size?"""
     return _sized(got) and sizes.proven_different(got, expected)
 

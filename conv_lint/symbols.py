@@ -1,0 +1,165 @@
+"""Exact channel counts in terms of constructor parameters the reader cannot resolve.
+
+``BasicBlock(inplanes, planes)`` analysed on its own, or built with an argument from a config
+object, has ``planes`` bound to a :class:`Symbol`; ``planes * self.expansion`` is then the
+:class:`Poly` ``4*planes``. A Poly is a sum of int coefficients times products of symbols
+(``growth*i + c`` with ``i`` unrolled is ``3*growth + c``); floor division that does not divide
+exactly makes a new opaque symbol, so ``c // 2`` equals ``c // 2`` but nothing else.
+
+Only identities are proofs, whatever integers the symbols stand for: two Polys are equal when
+their canonical forms are, different when they differ by a nonzero constant. ``inplanes`` against
+``planes`` is neither: unknown, and unknown is silent.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+from typing import Dict, Optional, Tuple, Union
+
+_MAX_TERMS = 16  # past these a value is not a channel count anyone writes: unknown
+_MAX_DEGREE = 4
+_MAX_COEFF = 10**12
+
+_uids = itertools.count(1)
+
+
+@dataclass(frozen=True)
+class Symbol:
+    """One unknown integer: a parameter (a fresh one per binding) or an inexact floor division."""
+
+    name: str
+    uid: int
+
+    def __str__(self) -> str:
+        return self.name
+
+
+Monomial = Tuple[Symbol, ...]  # sorted by uid; () is the constant term
+Terms = Tuple[Tuple[Monomial, int], ...]
+
+
+@dataclass(frozen=True)
+class Poly:
+    """A canonical polynomial in symbols with int coefficients, never a plain constant."""
+
+    terms: Terms
+
+    def __str__(self) -> str:
+        text = ""
+        for monomial, coeff in sorted(self.terms, key=lambda t: (len(t[0]) == 0, _order(t[0]))):
+            factors = [str(abs(coeff))] if abs(coeff) != 1 or not monomial else []
+            body = "*".join(factors + [s.name for s in monomial])
+            if not text:
+                text = body if coeff > 0 else f"-{body}"
+            else:
+                text += f" {'+' if coeff > 0 else '-'} {body}"
+        return text
+
+    def __repr__(self) -> str:
+        return f"Poly({str(self)!r})"
+
+    @property
+    def atomic(self) -> bool:
+        """No top-level sum: safe to print next to `*`."""
+        return len(self.terms) == 1 and self.terms[0][1] == 1
+
+
+Value = Union[int, Poly]
+
+
+def _order(monomial: Monomial) -> tuple:
+    return tuple(s.uid for s in monomial)
+
+
+def parameter(name: str) -> Poly:
+    """A fresh symbol for an unresolved parameter called ``name``."""
+    return Poly((((Symbol(name, next(_uids)),), 1),))
+
+
+def _canonical(terms: Dict[Monomial, int]) -> Optional[Value]:
+    kept = {m: c for m, c in terms.items() if c}
+    if len(kept) > _MAX_TERMS or any(abs(c) > _MAX_COEFF or len(m) > _MAX_DEGREE
+                                     for m, c in kept.items()):
+        return None
+    if not kept or list(kept) == [()]:
+        return kept.get((), 0)
+    return Poly(tuple(sorted(kept.items(), key=lambda t: _order(t[0]))))
+
+
+def _terms(value: Value) -> Dict[Monomial, int]:
+    return dict(value.terms) if isinstance(value, Poly) else {(): value}
+
+
+def _is_value(value) -> bool:
+    return isinstance(value, Poly) or (type(value) is int)
+
+
+def add(a: Value, b: Value, sign: int = 1) -> Optional[Value]:
+    terms = _terms(a)
+    for monomial, coeff in _terms(b).items():
+        terms[monomial] = terms.get(monomial, 0) + sign * coeff
+    return _canonical(terms)
+
+
+def multiply(a: Value, b: Value) -> Optional[Value]:
+    terms: Dict[Monomial, int] = {}
+    for (ma, ca), (mb, cb) in itertools.product(_terms(a).items(), _terms(b).items()):
+        monomial = tuple(sorted(ma + mb, key=lambda s: s.uid))
+        terms[monomial] = terms.get(monomial, 0) + ca * cb
+    return _canonical(terms)
+
+
+_floors: Dict[Tuple[Terms, int], Symbol] = {}
+
+
+def floor_divide(a: Value, k: int) -> Optional[Value]:
+    """``a // k`` for a positive int ``k``: exact when k divides every symbolic coefficient."""
+    if type(k) is not int or k <= 0:
+        return None
+    terms = _terms(a)
+    constant = terms.pop((), 0)
+    if all(c % k == 0 for c in terms.values()):  # (k*q + c)//k == q + c//k for integer q
+        quotient = _canonical({m: c // k for m, c in terms.items()})
+        return None if quotient is None else add(quotient, constant // k)
+    key = (a.terms if isinstance(a, Poly) else (), k)
+    if key not in _floors:
+        if len(_floors) > 10_000:  # a bound, not a cache policy: symbols stay distinct anyway
+            _floors.clear()
+        _floors[key] = Symbol(f"({a})//{k}" if not a.atomic else f"{a}//{k}", next(_uids))
+    return Poly((((_floors[key],), 1),))
+
+
+_OPS = {"Add": lambda a, b: add(a, b), "Subtract": lambda a, b: add(a, b, -1),
+        "Multiply": multiply}
+
+
+def arith(op: str, a, b) -> Optional[Value]:
+    """A Python binary operation with a Poly operand; None where the result is not exact."""
+    a, b = _integral(a), _integral(b)
+    if not (_is_value(a) and _is_value(b)):
+        return None
+    if op in _OPS:
+        return _OPS[op](a, b)
+    if op == "FloorDivide" and type(b) is int:
+        return floor_divide(a, b)
+    return None
+
+
+def _integral(value):
+    """A float that is a whole number multiplies like an int (``planes * (64 / 64.0)``)."""
+    if type(value) is float and value.is_integer() and abs(value) <= _MAX_COEFF:
+        return int(value)
+    return value
+
+
+def difference(a, b) -> Optional[int]:
+    """a - b when it is the same constant whatever the symbols stand for, else None."""
+    if not (_is_value(a) and _is_value(b)):
+        return None
+    delta = add(a, b, -1)
+    return delta if type(delta) is int else None
+
+
+def negate(a: Value) -> Optional[Value]:
+    return multiply(a, -1)
