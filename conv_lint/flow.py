@@ -160,7 +160,7 @@ class ShapeFlow:
 
     def _run(self, kind, bound: dict, tensor: Tensor, node, name: str, layer: Optional[Layer]):
         """One layer or function call on ``tensor``: report what torch's call raises, record it."""
-        self._settle(tensor, kind.name)
+        self._settle(tensor, kind, bound)
         problems = kind.check(bound)
         if layer is not None:  # a module's constructor problems were reported where it was built
             problems = [p for p in problems if not raised_at_construction(p)]
@@ -179,12 +179,14 @@ class ShapeFlow:
             self.calls.append(call)
         return Tensor(shape, origin=_origin_after(kind, bound, name, tensor.origin), made_by=call)
 
-    def _settle(self, tensor: Tensor, kind_name: str) -> None:
-        """Fix an input's rank from the first layer that needs it (see values.LazyInput)."""
+    def _settle(self, tensor: Tensor, kind, bound: dict) -> None:
+        """Fix an input's rank from the first layer that needs it (see values.LazyInput), and
+        its channels from what that layer reads when it surely runs: any input that gets past
+        it has them (one that does not fails there)."""
         lazy = tensor.lazy
         if lazy is None or lazy.settled:
             return
-        match = _RANKED.match(kind_name)
+        match = _RANKED.match(kind.name)
         if match is None:
             return
         rank = int(match.group(2))
@@ -192,8 +194,9 @@ class ShapeFlow:
         if lazy.candidate is not None and len(lazy.candidate) == rank + 1:
             lazy.shape = (sizes.BATCH,) + tuple(lazy.candidate)
         else:
-            symbols = tuple(sizes.symbol(s + lazy.suffix) for s in SPATIAL_SYMBOLS[rank])
-            lazy.shape = (sizes.BATCH, None) + symbols
+            spatial = tuple(sizes.symbol(s + lazy.suffix) for s in SPATIAL_SYMBOLS[rank])
+            channels = None if self.uncertain else kind.in_channels(bound)
+            lazy.shape = (sizes.BATCH, channels) + spatial
 
     def _tensor_method(self, method: TensorMethod, args, kwargs, complete, node):
         tensor, name = method.tensor, method.name
@@ -252,6 +255,8 @@ class ShapeFlow:
         dim = args[1] if len(args) > 1 else kwargs.get("dim", 0)
         if tensors is None or not tensors or not all(isinstance(t, Tensor) for t in tensors):
             return Tensor()
+        if name == "torch.cat" and len(tensors) == 1 and tensors[0].lazy is not None:
+            return tensors[0].derived()  # DenseNet's cat([x]) of an input not yet sized: x itself
         shapes = [t.shape for t in tensors]
         if any(s is None for s in shapes) or not is_int(dim):
             return Tensor(origin="torch.cat")
@@ -382,6 +387,9 @@ def _broadcast_dim(x, y):
         return y
     if y == 1:
         return x
+    for known, other in ((x, y), (y, x)):
+        if is_int(known) and known >= 2 and other is not sizes.BATCH:
+            return known  # wherever torch runs, the other side is 1 or equal to it
     if x is y or x == y or (x is not None and y is not None and sizes.proven_equal(x, y)):
         return x
     return None

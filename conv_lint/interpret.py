@@ -751,7 +751,6 @@ class FileInterpreter(ShapeFlow):
             return self._tensor_binary(op, left, right, node)
         return arith(op, left, right)
 
-
     # ---- calls -------------------------------------------------------------------------------
 
     def _call(self, node: cst.Call, frame: Frame):
@@ -924,11 +923,6 @@ class FileInterpreter(ShapeFlow):
             return UNKNOWN
         return Container(node=node, kind_name="ModuleDict", items=list(source.items()))
 
-    # ---- forward-time application --------------------------------------------------------------
-
-
-    # ---- parameter counts ------------------------------------------------------------------------
-
 
 # ---- small value helpers ----------------------------------------------------------------------
 
@@ -1045,5 +1039,3 @@ def _truth(value) -> Optional[bool]:
     if isinstance(value, (int, float, str, tuple, dict, type(None))):
         return bool(value)  # a tuple's truth is its length, whatever it holds
     return None  # UNKNOWN, tensors, references
-
-

@@ -594,7 +594,7 @@ def proven_different(a: Dim, b: Dim) -> bool:
     if a is BATCH or b is BATCH or a is None or b is None:
         return False
     if _channel_symbols(a, b):
-        return symbols.difference(a, b) not in (None, 0)
+        return symbols.never_equal(a, b)
     if _concrete(a) and _concrete(b):
         return a != b
     if _concrete(a) or _concrete(b):

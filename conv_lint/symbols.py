@@ -6,9 +6,11 @@ object, has ``planes`` bound to a :class:`Symbol`; ``planes * self.expansion`` i
 (``growth*i + c`` with ``i`` unrolled is ``3*growth + c``); floor division that does not divide
 exactly makes a new opaque symbol, so ``c // 2`` equals ``c // 2`` but nothing else.
 
-Only identities are proofs, whatever integers the symbols stand for: two Polys are equal when
-their canonical forms are, different when they differ by a nonzero constant. ``inplanes`` against
-``planes`` is neither: unknown, and unknown is silent.
+Proofs: two Polys are equal when their canonical forms are, whatever the symbols stand for.
+They differ when their difference is a nonzero constant, or keeps one sign for every parameter
+>= 1 (``4*planes`` against ``planes``): a parameter that is a channel count is at least 1 in any
+model that runs (torch rejects a conv or norm with no output channels, which fails anyway).
+``inplanes`` against ``planes`` is neither: unknown, and unknown is silent.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ class Symbol:
 
     name: str
     uid: int
+    positive: bool = True  # a parameter is >= 1; an inexact floor division may be anything
 
     def __str__(self) -> str:
         return self.name
@@ -126,7 +129,8 @@ def floor_divide(a: Value, k: int) -> Optional[Value]:
     if key not in _floors:
         if len(_floors) > 10_000:  # a bound, not a cache policy: symbols stay distinct anyway
             _floors.clear()
-        _floors[key] = Symbol(f"({a})//{k}" if not a.atomic else f"{a}//{k}", next(_uids))
+        text = f"({a})//{k}" if isinstance(a, Poly) and not a.atomic else f"{a}//{k}"
+        _floors[key] = Symbol(text, next(_uids), positive=False)
     return Poly((((_floors[key],), 1),))
 
 
@@ -159,6 +163,26 @@ def difference(a, b) -> Optional[int]:
         return None
     delta = add(a, b, -1)
     return delta if type(delta) is int else None
+
+
+def never_equal(a, b) -> bool:
+    """a != b for every value of the parameters (each >= 1)."""
+    if not (_is_value(a) and _is_value(b)):
+        return False
+    delta = add(a, b, -1)
+    if delta is None or type(delta) is int:
+        return bool(delta)
+    terms = dict(delta.terms)
+    constant = terms.pop((), 0)
+    if not all(s.positive for monomial in terms for s in monomial):
+        return False
+    coeffs = list(terms.values())
+    # every monomial is >= 1, so the sum is at least (at most) the sum of its coefficients
+    if all(c > 0 for c in coeffs):
+        return sum(coeffs) + constant > 0
+    if all(c < 0 for c in coeffs):
+        return sum(coeffs) + constant < 0
+    return False
 
 
 def negate(a: Value) -> Optional[Value]:

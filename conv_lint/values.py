@@ -161,8 +161,8 @@ def plain(value):
         return UNKNOWN if value.items is None else tuple(plain(v) for v in value.items)
     if isinstance(value, tuple):
         return tuple(plain(v) for v in value)
-    if isinstance(value, (int, float, str, type(None))):
-        return value
+    if isinstance(value, (int, float, str, type(None), Poly)):
+        return value  # a Poly is read as a channel count only (layers.base._channels)
     if isinstance(value, Tensor):
         return value
     return UNKNOWN

@@ -4,13 +4,14 @@ that read arguments and dims and word the problems."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional
+from typing import Optional, Union
 
 from conv_lint import sizes
 from conv_lint.symbols import Poly
 from conv_lint.values import UNKNOWN
 
 Shape = tuple
+Channels = Union[int, Poly]  # a channel or feature count, exact in unresolved parameters
 
 
 @dataclass(frozen=True)
@@ -43,7 +44,7 @@ def _int(value) -> Optional[int]:
     return value if type(value) is int else None
 
 
-def _channels(value):
+def _channels(value) -> Optional[Channels]:
     """A channel or feature count: a plain int, or a Poly of unresolved parameters; else None."""
     return value if type(value) is int or isinstance(value, Poly) else None
 
@@ -198,8 +199,8 @@ class Family:
     def params(self, bound: dict) -> Optional[int]:
         return 0
 
-    def in_channels(self, bound: dict) -> Optional[int]:
+    def in_channels(self, bound: dict) -> Optional[Channels]:
         return None
 
-    def out_channels(self, bound: dict) -> Optional[int]:
+    def out_channels(self, bound: dict) -> Optional[Channels]:
         return None

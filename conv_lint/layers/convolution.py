@@ -7,8 +7,8 @@ from typing import Optional
 
 from conv_lint import sizes
 from conv_lint.layers.base import (
-    Family, Problem, Shape, _below, _channels, _differs, _first, _flag, _int, _ints, _invalid,
-    _kernel_detail, _lengths, _per_axis, _sized, _spatial_ranks, _too_small, _wrong_rank,
+    Channels, Family, Problem, Shape, _below, _channels, _differs, _first, _flag, _int, _ints,
+    _invalid, _kernel_detail, _lengths, _per_axis, _sized, _spatial_ranks, _too_small, _wrong_rank,
     dim_text,
 )
 from conv_lint.layers.resizing import _pad_shape
@@ -201,8 +201,8 @@ class Conv(Family):
             weight *= k
         return weight + (c_out if bias else 0)
 
-    def in_channels(self, b: dict) -> Optional[int]:
-        return _int(b["in_channels"])
+    def in_channels(self, b: dict) -> Optional[Channels]:
+        return _channels(b["in_channels"])
 
-    def out_channels(self, b: dict) -> Optional[int]:
-        return _int(b["out_channels"])
+    def out_channels(self, b: dict) -> Optional[Channels]:
+        return _channels(b["out_channels"])

@@ -7,7 +7,8 @@ from typing import Optional
 
 from conv_lint import sizes
 from conv_lint.layers.base import (
-    Family, Problem, Shape, _channels, _flag, _int, _or_higher, _sized, _wrong_rank, dim_text,
+    Channels, Family, Problem, Shape, _channels, _flag, _int, _or_higher, _sized, _wrong_rank,
+    dim_text,
 )
 
 
@@ -78,8 +79,8 @@ class Linear(Family):
             weight *= c
         return weight + (counts[-1] if bias else 0)
 
-    def in_channels(self, b: dict) -> Optional[int]:
-        return _int(b[self.inputs[0]])
+    def in_channels(self, b: dict) -> Optional[Channels]:
+        return _channels(b[self.inputs[0]])
 
-    def out_channels(self, b: dict) -> Optional[int]:
-        return _int(b["out_features"])
+    def out_channels(self, b: dict) -> Optional[Channels]:
+        return _channels(b["out_features"])

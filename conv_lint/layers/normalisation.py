@@ -7,8 +7,9 @@ from typing import Optional
 
 from conv_lint import sizes
 from conv_lint.layers.base import (
-    Family, Problem, Shape, _channels, _differs, _first, _flag, _int, _ints, _invalid,
-    _not_positive, _or_higher, _result, _spatial_ranks, _too_small, _wrong_rank, dim_text, shape_text,
+    Channels, Family, Problem, Shape, _channels, _differs, _first, _flag, _int, _ints, _invalid,
+    _not_positive, _or_higher, _result, _spatial_ranks, _too_small, _wrong_rank, dim_text,
+    shape_text,
 )
 
 
@@ -44,8 +45,8 @@ class _FeatureNorm(Family):
     def params(self, b: dict) -> Optional[int]:
         return _affine_params(b, "affine", _int(b["num_features"]))
 
-    def in_channels(self, b: dict) -> Optional[int]:
-        return _int(b["num_features"])
+    def in_channels(self, b: dict) -> Optional[Channels]:
+        return _channels(b["num_features"])
 
     out_channels = in_channels
 
@@ -116,8 +117,8 @@ class GroupNorm(Family):
     def params(self, b: dict) -> Optional[int]:
         return _affine_params(b, "affine", _int(b.get("num_channels")))
 
-    def in_channels(self, b: dict) -> Optional[int]:
-        return _int(b.get("num_channels"))
+    def in_channels(self, b: dict) -> Optional[Channels]:
+        return _channels(b.get("num_channels"))
 
     out_channels = in_channels
 
