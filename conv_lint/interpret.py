@@ -122,7 +122,7 @@ class FileInterpreter(ShapeFlow):
         self.home = Scope(module, ImportMap(module, project.package), project.package or "")
         self.scope = self.home  # the module whose code runs now: its names are the globals
         self.home_site: Optional[cst.Call] = None  # the linted file's call that led elsewhere
-        self.home_visit = 0  # counts calls of the linted file: tells one visit of a site from another
+        self.home_visit = 0  # counts the linted file's calls: tells visits of a site apart
         # For `conv-lint stats` (None: not recorded): each layer built, as (site, visit, direct,
         # kind, bound), the site being the linted file's call that led to it (direct: the call
         # itself); and each call of the file reached, with its evaluated arguments.
@@ -299,13 +299,15 @@ class FileInterpreter(ShapeFlow):
         forward = info.method("forward")
         if forward is None:
             return module, None
+        params = _positional_params(forward)[1:]
+        if not forced and len(params) > 1 and params[1].default is None:
+            input_shape = None  # a shape set for every model does not say which input it is
         if forced and input_shape is not None:
             first = Tensor((sizes.BATCH,) + tuple(input_shape), origin="input")
         else:
             first = Tensor(lazy=LazyInput(input_shape), origin="input")
         self.first_input = first.lazy
         inputs = [first]
-        params = _positional_params(forward)[1:]
         for index, param in enumerate(params[1:], start=1):
             if param.default is not None:
                 break  # run as model(x): optional arguments keep their defaults
@@ -314,6 +316,17 @@ class FileInterpreter(ShapeFlow):
                                      self_module=module, cls=self._owner(info, "forward"),
                                      in_forward=True)
         return module, output if isinstance(output, Tensor) else None
+
+    def run_builder(self, fn: cst.FunctionDef, info: Optional[ClassInfo] = None,
+                    instance: Optional[UserModule] = None) -> None:
+        """Run building code on its own (`conv-lint stats`): a module-level function, or a method
+        of ``instance``. Every parameter, defaults too, becomes a symbol, so that a test on one
+        (`if version == "1_0"`) is followed both ways."""
+        self.failed = False
+        positional = _positional_params(fn)[1 if instance is not None else 0:]
+        args = ([instance] if instance is not None else []) + [UNKNOWN] * len(positional)
+        kwargs = {param.name.value: UNKNOWN for param in fn.params.kwonly_params}
+        self._call_function(fn, args, kwargs, self_module=instance, cls=info)
 
     # ---- functions ---------------------------------------------------------------------------
 

@@ -151,7 +151,7 @@ def compare(op: str, a, b):
 
 
 BUILTINS = {"range", "len", "int", "float", "max", "min", "abs", "round", "list", "tuple",
-             "sum", "enumerate", "zip", "isinstance", "bool", "str", "reversed", "sorted"}
+             "sum", "enumerate", "zip", "isinstance", "bool", "str", "reversed", "sorted", "dict"}
 
 
 def call_builtin(name: str, args, kwargs):
@@ -181,6 +181,9 @@ def call_builtin(name: str, args, kwargs):
             if name == "sorted":
                 items = sorted(items)
             return ListValue(items) if name == "list" else tuple(items)
+        if name == "dict" and len(args) <= 1:  # dict(act_layer=..., **dd): layer keywords
+            base = {} if not args else args[0] if isinstance(args[0], dict) else None
+            return UNKNOWN if base is None else {**base, **kwargs}
         if name == "isinstance" and len(args) == 2:
             return _isinstance(args[0], args[1])
         if name == "enumerate" and len(args) == 1 and seqs[0] is not None:

@@ -35,15 +35,29 @@ SOURCE = textwrap.dedent("""\
 
         def forward(self, x):
             return self.pool(self.head(self.blocks(x)))
+
+
+    class Factory:
+        def make(self, cin):
+            return nn.Conv2d(cin, 8, 3)
+
+
+    class SqueezeExcite(nn.Module):
+        def __init__(self, channels, ratio=0.25):
+            super().__init__()
+            hidden = channels * ratio
+            self.fc = nn.Conv2d(channels, hidden, 1)
     """)
 EXPECTED = {  # line: (status, reason)
-    7: ("unresolved", stats.NEVER_REACHED),
+    7: ("symbolic", None),  # called by no model: run alone, its parameters are symbols
     13: ("unresolved", stats.REASONS["config"]),
     14: ("unresolved", stats.REASONS["call"]),
-    15: ("unresolved", stats.REASONS["star"]),
+    15: ("unresolved", stats.REASONS["unbuilt"]),  # **kwargs is {} when Stem is built alone
     16: ("resolved", None),
     22: ("resolved", None),  # built three times in a loop: one site
     23: ("resolved", None),  # a well-known block that builds a conv
+    32: ("unresolved", stats.NEVER_REACHED),  # a method of a class that is not a module
+    39: ("unresolved", stats.REASONS["arith"]),  # channels * 0.25: a float, not a size
 }
 
 
@@ -93,10 +107,10 @@ def test_cli_prints_per_file_lines_reasons_and_the_exact_last_line(tmp_path, cap
     (tmp_path / "sub" / "notes.txt").write_text("not python")
     assert cli.main(["stats", str(tmp_path)]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert lines[0] == f"{tmp_path / 'a.py'}: layers=7 resolved=3 symbolic=0 unresolved=4"
+    assert lines[0] == f"{tmp_path / 'a.py'}: layers=9 resolved=3 symbolic=1 unresolved=5"
     assert lines[1] == f"{tmp_path / 'sub' / 'b.py'}: layers=1 resolved=1 symbolic=0 unresolved=0"
     assert f"       1  {stats.NEVER_REACHED}" in lines
-    assert lines[-1] == "layers=8 resolved=4 symbolic=0 unresolved=4"
+    assert lines[-1] == "layers=10 resolved=4 symbolic=1 unresolved=5"
 
 
 def test_cli_json_totals_add_up(tmp_path, capsys):
@@ -104,10 +118,10 @@ def test_cli_json_totals_add_up(tmp_path, capsys):
     assert cli.main(["stats", "--format", "json", "--jobs", "2", str(tmp_path / "a.py"),
                      str(tmp_path / "a.py")]) == 0
     document = json.loads(capsys.readouterr().out)
-    assert [f["layers"] for f in document["files"]] == [7, 7]
-    assert document["layers"] == 14 == sum(document[k] for k in
+    assert [f["layers"] for f in document["files"]] == [9, 9]
+    assert document["layers"] == 18 == sum(document[k] for k in
                                            ("resolved", "symbolic", "unresolved"))
-    assert sum(document["reasons"].values()) == document["unresolved"] == 8
+    assert sum(document["reasons"].values()) == document["unresolved"] == 10
 
 
 def test_cli_stats_usage_errors_are_one_line(tmp_path, capsys):
