@@ -2,6 +2,7 @@
 
     conv-lint check [PATH ...] [--format ...] [--fix | --diff] ...   (conv_lint/check/)
     conv-lint explain FILE [--class NAME] [--input-shape C,H,W] [--format text|json]
+    conv-lint stats PATH... [--format text|json] [--jobs N]
     conv-lint codes
     conv-lint --version
 
@@ -76,6 +77,14 @@ def _parser() -> argparse.ArgumentParser:
     )
     explain.add_argument("--format", choices=("text", "json"), default="text")
     explain.set_defaults(command=_explain)
+
+    stats = commands.add_parser(
+        "stats", help="how many conv layers the analysis resolved, per file and in total")
+    stats.add_argument("paths", nargs="+", metavar="PATH", help="Python files or directories")
+    stats.add_argument("--format", choices=("text", "json"), default="text")
+    stats.add_argument("--jobs", type=_jobs_argument, default=1, metavar="N",
+                       help="files analysed in parallel (default 1)")
+    stats.set_defaults(command=_stats)
 
     codes = commands.add_parser("codes", help="list the codes conv-lint reports")
     codes.set_defaults(command=_codes)
@@ -209,6 +218,58 @@ def _total_text(rows: Sequence[Any]) -> str:
     if unknown:
         return f"{_TOTAL}: unknown ({', '.join(unknown)} unknown; the others: {known:,})"
     return f"{_TOTAL}: {known:,}"
+
+
+# -- conv-lint stats ---------------------------------------------------------------------------
+
+def _jobs_argument(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive number of jobs, got {text!r}")
+    return int(text)
+
+
+def _stats(args: argparse.Namespace) -> int:
+    from conv_lint import stats
+
+    files = _python_files(args.paths)
+    if args.jobs > 1 and len(files) > 1:
+        from concurrent.futures import ProcessPoolExecutor
+
+        with ProcessPoolExecutor(args.jobs) as pool:
+            results = list(pool.map(_file_stats, files, chunksize=4))
+    else:
+        results = [_file_stats(path) for path in files]
+    totals = stats.Totals(results)
+    if args.format == "json":
+        print(json.dumps(stats.render_json(totals), indent=2))
+    else:
+        print(stats.render_text(totals))
+    return EXIT_OK
+
+
+def _python_files(paths: Sequence[str]) -> list[str]:
+    files = []
+    for path in paths:
+        if os.path.isdir(path):
+            for folder, subfolders, names in os.walk(path):
+                subfolders.sort()
+                files += [os.path.join(folder, name) for name in sorted(names)
+                          if name.endswith(".py")]
+        elif os.path.isfile(path):
+            files.append(path)
+        else:
+            raise UsageError(f"conv-lint: error: cannot read {path}: no such file or directory")
+    return files
+
+
+def _file_stats(path: str):
+    from conv_lint import stats
+
+    try:
+        source = _read_source(path)
+    except UsageError as error:
+        return stats.FileStats(path, error=str(error).split(": error: ", 1)[-1])
+    return stats.file_stats(source, path)
 
 
 # -- conv-lint codes ---------------------------------------------------------------------------

@@ -83,34 +83,40 @@ def analyse(
     analysis of the file).
     """
     try:
-        return _analyse(source, input_shape, tables, options, fixes)
+        return _analyse(source, filename, input_shape, tables, options, fixes)
     except RecursionError:
         return Analysis(error="nesting too deep to analyse")
     except Exception as error:  # the host (flake8, an editor) must never see our failure
         return Analysis(error=f"internal error: {type(error).__name__}: {error}")
 
 
-def _analyse(source: str, input_shape, tables: bool, options, fixes: bool = True) -> Analysis:
+def _analyse(source: str, filename: str, input_shape, tables: bool, options,
+             fixes: bool = True) -> Analysis:
     import libcst as cst
 
     from conv_lint.rules import Options
 
     options = options or Options()
-    try:
-        module = cst.parse_module(source)
+    from conv_lint.project import parsed_if_unchanged
+
+    try:  # the file may be a sibling of files linted before: its tree is cached then
+        module = parsed_if_unchanged(filename, source) or cst.parse_module(source)
     except cst.ParserSyntaxError as error:
         return Analysis(error=f"syntax error: {str(error).splitlines()[0]}")
-    models = _run_models(module, source, input_shape, tables, options)
+    models = _run_models(module, source, filename, input_shape, tables, options)
     interpreter, analysis = models.interpreter, models.analysis
     if not interpreter.reports and not models.tables:
         return analysis
     positions = _positions(module)
 
     def recheck(fix: Fix, node) -> bool:
-        return _still_sound(source, fix, node, models, input_shape, options)
+        return _still_sound(source, filename, fix, node, models, input_shape, options)
 
     for report in interpreter.reports:
-        start = positions[report.node].start
+        position = positions.get(report.node)
+        if position is None:
+            continue  # about a sibling module's own line (a design warning): not this file's
+        start = position.start
         fix = _fix_of(report, interpreter, positions, recheck) if fixes else None
         analysis.findings.append(Finding(start.line, start.column, report.code, report.text, fix))
     analysis.findings.sort(key=lambda f: (f.line, f.col, f.code))
@@ -131,12 +137,13 @@ class _Models:
     calls: list = field(default_factory=list)  # each model's flow.Call records
 
 
-def _run_models(module, source: str, input_shape, tables: bool, options) -> _Models:
+def _run_models(module, source: str, filename: str, input_shape, tables: bool,
+                options) -> _Models:
     from conv_lint import directives
     from conv_lint.interpret import FileInterpreter, GiveUp
     from conv_lint.rules import ModelRun
 
-    interpreter = FileInterpreter(module)
+    interpreter = FileInterpreter(module, filename)
     class_shapes = directives.class_input_shapes(source)
     models = _Models(interpreter, Analysis())
     for info in _roots(interpreter):
@@ -180,7 +187,8 @@ def _certain_fix(report, interpreter, positions, recheck) -> Optional[Fix]:
     return fix
 
 
-def _still_sound(source: str, fix: Fix, node, original: _Models, input_shape, options) -> bool:
+def _still_sound(source: str, filename: str, fix: Fix, node, original: _Models, input_shape,
+                 options) -> bool:
     """Does the file with ``fix`` (of the layer built at ``node``) applied still hold together?
     A change of the map size (a padding) moves every size after it: analysed again, the file
     must gain no error, and every model using the layer must still have an output that is
@@ -196,7 +204,7 @@ def _still_sound(source: str, fix: Fix, node, original: _Models, input_shape, op
         module = cst.parse_module(apply_fixes(source, [Finding(0, 0, "", "", fix)]))
     except cst.ParserSyntaxError:
         return False
-    fixed = _run_models(module, module.code, input_shape, False, options)
+    fixed = _run_models(module, module.code, filename, input_shape, False, options)
     errors = [Counter(r.code for r in models.interpreter.reports if r.code.startswith("CNV1"))
               for models in (original, fixed)]
     if errors[1] - errors[0] or fixed.analysis.error != original.analysis.error \

@@ -34,8 +34,12 @@ def canonical(qualname: str) -> str:
 class ImportMap:
     """Local name -> qualified name, from the module's top-level imports (also inside if/try)."""
 
-    def __init__(self, module: cst.Module) -> None:
-        self.names: dict[str, str] = {}
+    def __init__(self, module: cst.Module, package: Optional[str] = None,
+                 preset: Optional[dict] = None) -> None:
+        """``package``: the module's package, to make relative imports absolute (None: skip
+        them). ``preset``: names bound before the module's own imports (the stubs' ``nn``)."""
+        self.package = package
+        self.names: dict[str, str] = dict(preset or {})
         for statement in _top_level_statements(module.body):
             for small in statement.body:
                 if isinstance(small, cst.Import):
@@ -55,10 +59,14 @@ class ImportMap:
                 self.names[head] = head
 
     def _add_import_from(self, node: cst.ImportFrom) -> None:
-        if node.relative or node.module is None or isinstance(node.names, cst.ImportStar):
+        if isinstance(node.names, cst.ImportStar):
             return
-        base = dotted(node.module)
+        base = dotted(node.module) if node.module is not None else ""
         if base is None:
+            return
+        if node.relative:
+            base = _absolute(self.package, len(node.relative), base)
+        if not base:
             return
         for alias in node.names:
             if not isinstance(alias.name, cst.Name):
@@ -78,6 +86,17 @@ class ImportMap:
         if base is None:
             return None
         return canonical(f"{base}.{rest}" if rest else base)
+
+
+def _absolute(package: Optional[str], level: int, name: str) -> Optional[str]:
+    """``from ..x import`` (level 2, name "x") in package ``a.b.c``: "a.b.x"."""
+    if package is None:
+        return None
+    parts = package.split(".") if package else []
+    if level > len(parts):
+        return None  # beyond the top-level package: Python raises ImportError
+    head = parts[:len(parts) - (level - 1)]
+    return ".".join(head + ([name] if name else [])) or None
 
 
 def _top_level_statements(body):

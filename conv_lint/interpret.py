@@ -22,6 +22,7 @@ from conv_lint.havoc import havoc, is_self, jumps
 from conv_lint.imports import ImportMap
 from conv_lint.jaxtyped import annotated_shape
 from conv_lint.joins import join, join_all, join_dicts, replace
+from conv_lint.project import Project, Resolver, Scope
 from conv_lint.pyvalues import (
     BUILTINS, MATH, MAX_UNROLL, arith, as_sequence, call_builtin, call_math, compare, hashable,
     is_int, unary,
@@ -65,6 +66,7 @@ class ClassInfo:
     methods: dict
     body_assigns: list  # class-body `name = expr` statements, evaluated on demand
     is_module: bool = False
+    scope: Optional[Scope] = None  # the module that defines it (the linted file or a sibling)
 
     @property
     def container(self) -> Optional[str]:
@@ -115,12 +117,21 @@ class Frame:
 class FileInterpreter(ShapeFlow):
     """Everything the interpreter knows about one source file."""
 
-    def __init__(self, module: cst.Module) -> None:
+    def __init__(self, module: cst.Module, filename: str = "<stdin>", *,
+                 record: bool = False) -> None:
         self.module = module
-        self.imports = ImportMap(module)
-        self.classes: dict[str, ClassInfo] = {}
-        self.functions: dict[str, cst.FunctionDef] = {}
-        self.constants: dict[str, Any] = {}
+        project = Project(filename)
+        self.home = Scope(module, ImportMap(module, project.package), project.package or "")
+        self.scope = self.home  # the module whose code runs now: its names are the globals
+        self.home_site: Optional[cst.Call] = None  # the linted file's call that led elsewhere
+        self.home_visit = 0  # counts the linted file's calls: tells visits of a site apart
+        # For `conv-lint stats` (None: not recorded): each layer built, as (site, visit, direct,
+        # kind, bound), the site being the linted file's call that led to it (direct: the call
+        # itself); and each call of the file reached, with its evaluated arguments.
+        self.constructions: Optional[list] = [] if record else None
+        self.reached: Optional[dict] = {} if record else None
+        self._scope_of: dict[int, Scope] = {}  # id(FunctionDef) -> the module defining it
+        self.resolver = Resolver(project, self._build_scope)
         self.reports: list[Report] = []
         self._reported: dict = {}  # (id(node), code) -> its Report
         # What fixes must know: the layers each constructor call built while a model was run,
@@ -135,22 +146,44 @@ class FileInterpreter(ShapeFlow):
         self.uncertain = 0  # depth of branches run without knowing their condition
         self.calls: Optional[list] = None  # flow.Call records of the forward being run
         self.failed = False  # the model being run has hit an error already
-        self._collect()
+        self._collect(self.home)
 
     # ---- the file's definitions -------------------------------------------------------------
 
-    def _collect(self) -> None:
-        for statement in self.module.body:
+    # The globals of the code running now: the linted file's, or a sibling module's.
+    imports = property(lambda self: self.scope.imports)
+    classes = property(lambda self: self.scope.classes)
+    functions = property(lambda self: self.scope.functions)
+    constants = property(lambda self: self.scope.constants)
+
+    def _build_scope(self, module, name, package, stub, preset) -> Scope:
+        """A sibling module (or a well-known block's stub) collected like the linted file."""
+        scope = Scope(module, ImportMap(module, package, preset), name, stub)
+        self._collect(scope)
+        return scope
+
+    def _collect(self, scope: Scope) -> None:
+        previous, self.scope = self.scope, scope
+        try:
+            self._collect_definitions(scope)
+        finally:
+            self.scope = previous
+
+    def _collect_definitions(self, scope: Scope) -> None:
+        for statement in scope.module.body:
             if isinstance(statement, cst.ClassDef):
                 self.classes[statement.name.value] = self._class_info(statement)
             elif isinstance(statement, cst.FunctionDef):
                 self.functions[statement.name.value] = statement
+                self._scope_of[id(statement)] = scope
         for info in self.classes.values():
+            info.scope = scope
+            self._scope_of.update((id(method), scope) for method in info.methods.values())
             info.bases = [self._base(arg.value) for arg in info.node.bases if not arg.keyword]
         for info in self.classes.values():
             info.is_module = self._is_module(info, set())
         frame = Frame(env=self.constants)
-        for statement in self.module.body:
+        for statement in scope.module.body:
             if isinstance(statement, cst.SimpleStatementLine):
                 try:
                     self._exec_simple_line(statement, frame)
@@ -169,7 +202,23 @@ class FileInterpreter(ShapeFlow):
     def _base(self, expr: cst.BaseExpression):
         if isinstance(expr, cst.Name) and expr.value in self.classes:
             return self.classes[expr.value]
-        return self.imports.resolve(expr) or "?"
+        qualname = self.imports.resolve(expr)
+        found = self._qualified(qualname) if qualname else None
+        if isinstance(found, ClassRef) and isinstance(found.target, ClassInfo):
+            return found.target
+        return qualname or "?"
+
+    def _qualified(self, qualname: str):
+        """An imported name: a sibling module's (or a known block's) definition, if found."""
+        found = self.resolver.lookup(qualname)
+        if found is None:
+            return _Qualified(qualname)
+        scope, value = found
+        if isinstance(value, ClassInfo):
+            return ClassRef(value)
+        if isinstance(value, cst.FunctionDef):
+            return FunctionRef(value)
+        return value
 
     def _is_module(self, info: ClassInfo, seen: set) -> bool:
         if info.name in seen:
@@ -184,7 +233,8 @@ class FileInterpreter(ShapeFlow):
         return False
 
     def module_classes(self) -> list[ClassInfo]:
-        return [info for info in self.classes.values() if info.is_module]
+        """The linted file's own nn.Module classes (never a sibling's)."""
+        return [info for info in self.home.classes.values() if info.is_module]
 
     # ---- reports ----------------------------------------------------------------------------
 
@@ -194,6 +244,10 @@ class FileInterpreter(ShapeFlow):
             return None  # a branch we cannot tell is taken: its guard may be what makes it valid
         if self.failed:
             return None  # torch stops at the first error of a model; so do we, per model
+        if self.scope is not self.home:  # raised in a sibling's code: where this file led there
+            node = self.home_site
+            if node is None:
+                return None
         key = (id(node), code)
         if key in self._reported:
             return None
@@ -264,6 +318,8 @@ class FileInterpreter(ShapeFlow):
         if forward is None:
             return module, None
         params = _positional_params(forward)[1:]
+        if not forced and len(params) > 1 and params[1].default is None:
+            input_shape = None  # a shape set for every model does not say which input it is
         # The input's shape: a directive's (forced), else a jaxtyping annotation's (the author's
         # statement about this class wins over a global option), else the option's if its rank
         # fits the first layer, else symbols.
@@ -285,6 +341,17 @@ class FileInterpreter(ShapeFlow):
                                      in_forward=True)
         return module, output if isinstance(output, Tensor) else None
 
+    def run_builder(self, fn: cst.FunctionDef, info: Optional[ClassInfo] = None,
+                    instance: Optional[UserModule] = None) -> None:
+        """Run building code on its own (`conv-lint stats`): a module-level function, or a method
+        of ``instance``. Every parameter, defaults too, becomes a symbol, so that a test on one
+        (`if version == "1_0"`) is followed both ways."""
+        self.failed = False
+        positional = _positional_params(fn)[1 if instance is not None else 0:]
+        args = ([instance] if instance is not None else []) + [UNKNOWN] * len(positional)
+        kwargs = {param.name.value: UNKNOWN for param in fn.params.kwonly_params}
+        self._call_function(fn, args, kwargs, self_module=instance, cls=info)
+
     # ---- functions ---------------------------------------------------------------------------
 
     def _call_function(self, fn: cst.FunctionDef, args: list, kwargs: dict, *,
@@ -293,18 +360,22 @@ class FileInterpreter(ShapeFlow):
         try:
             if self.depth > MAX_DEPTH:
                 return UNKNOWN
-            env = self._bind_params(fn, args, kwargs)
-            if env is None:
-                return UNKNOWN
-            if not in_forward:
-                _symbolize(fn, env)
-            frame = Frame(env=env, self_module=self_module, cls=cls, in_forward=in_forward)
+            previous, self.scope = self.scope, self._scope_of.get(id(fn), self.scope)
             try:
-                self._exec_block(fn.body.body, frame)
-                frame.returns.append(None)  # falling off the end returns None
-            except _Return:
-                pass
-            return join_all(frame.returns)
+                env = self._bind_params(fn, args, kwargs)  # defaults: in the defining module
+                if env is None:
+                    return UNKNOWN
+                if not in_forward:
+                    _symbolize(fn, env)
+                frame = Frame(env=env, self_module=self_module, cls=cls, in_forward=in_forward)
+                try:
+                    self._exec_block(fn.body.body, frame)
+                    frame.returns.append(None)  # falling off the end returns None
+                except _Return:
+                    pass
+                return join_all(frame.returns)
+            finally:
+                self.scope = previous
         finally:
             self.depth -= 1
 
@@ -558,7 +629,7 @@ class FileInterpreter(ShapeFlow):
             return FunctionRef(self.functions[name])
         qualname = self.imports.names.get(name)
         if qualname is not None:
-            return _Qualified(qualname)
+            return self._qualified(qualname)
         if name in BUILTINS:
             return _Builtin(name)
         return UNKNOWN
@@ -567,7 +638,7 @@ class FileInterpreter(ShapeFlow):
         attr = node.attr.value
         base = self.eval(node.value, frame)
         if isinstance(base, _Qualified):
-            return _Qualified(base.name + "." + attr)
+            return self._qualified(base.name + "." + attr)
         if isinstance(base, UserModule):
             return self._module_attr(base, attr)
         if isinstance(base, Tensor):
@@ -617,7 +688,11 @@ class FileInterpreter(ShapeFlow):
                 targets = [t.target for t in assign.targets] if isinstance(assign, cst.Assign) \
                     else [assign.target]
                 if any(isinstance(t, cst.Name) and t.value == attr for t in targets):
-                    return self.eval(assign.value, Frame(env={}))
+                    previous, self.scope = self.scope, klass.scope or self.scope
+                    try:
+                        return self.eval(assign.value, Frame(env={}))
+                    finally:
+                        self.scope = previous
         return UNKNOWN
 
     def _subscript_key(self, node: cst.Subscript, frame: Frame):
@@ -723,12 +798,21 @@ class FileInterpreter(ShapeFlow):
     # ---- calls -------------------------------------------------------------------------------
 
     def _call(self, node: cst.Call, frame: Frame):
+        if self.scope is self.home and self.home_site is not node:
+            outer, self.home_site = self.home_site, node  # errors in siblings point here
+            self.home_visit += 1
+            try:
+                return self._call(node, frame)
+            finally:
+                self.home_site = outer
         func = node.func
         # super().__init__(...) and Base.__init__(self, ...): run the base class's __init__.
         if isinstance(func, cst.Attribute) and func.attr.value == "__init__":
             return self._super_init(node, frame)
         callee = self.eval(func, frame)
         args, kwargs, complete = self._arguments(node, frame)
+        if self.reached is not None and self.scope is self.home:
+            self.reached.setdefault(node, []).append((args, kwargs, complete))
         if isinstance(callee, _Qualified):
             return self._call_qualified(callee.name, args, kwargs, complete, node, frame)
         if isinstance(callee, Module):
@@ -749,9 +833,12 @@ class FileInterpreter(ShapeFlow):
         if isinstance(callee, FunctionRef):
             prefix = [callee.bound_self] if callee.bound_self is not None else []
             owner = callee.bound_self.cls if isinstance(callee.bound_self, UserModule) else None
-            return self._call_function(callee.node, prefix + args, kwargs,
-                                       self_module=callee.bound_self, cls=owner,
-                                       in_forward=frame.in_forward)
+            result = self._call_function(callee.node, prefix + args, kwargs,
+                                         self_module=callee.bound_self, cls=owner,
+                                         in_forward=frame.in_forward)
+            if result is UNKNOWN and not prefix and not frame.in_forward:
+                return _pure_call(callee.node, args, kwargs)
+            return result
         if isinstance(callee, _Builtin):
             return call_builtin(callee.name, args, kwargs)
         return unknown_result(args)
@@ -853,6 +940,10 @@ class FileInterpreter(ShapeFlow):
         layer = Layer(node=node, kind=kind, bound=bound)
         if self.built is not None:
             self.built.setdefault(id(node), []).append(layer)
+        if self.constructions is not None:
+            direct = self.scope is self.home  # else built by a sibling's or a stub's code
+            self.constructions.append((node if direct else self.home_site, self.home_visit,
+                                       direct, kind, bound))
         problems = kind.check(bound)
         init_problems = [p for p in problems if raised_at_construction(p)]
         self._report_problems(init_problems, node, kind.name, "")
@@ -972,6 +1063,20 @@ class _ListMethod:
 
 def _ctx(frame: Frame) -> dict:
     return {"self_module": frame.self_module, "cls": frame.cls, "in_forward": frame.in_forward}
+
+
+def _pure_call(fn: cst.FunctionDef, args: list, kwargs: dict):
+    """``make_divisible(in_chs * 0.25, 8)``: a plain function of numbers that cannot be followed
+    exactly on symbols gives the same count whenever it gets the same arguments, so its result
+    is a symbol of its own (equal only to the same call). Unknown unless some argument is
+    symbolic and all are numbers."""
+    values = list(args) + [kwargs[k] for k in sorted(kwargs)]
+    numbers = (int, float, str, type(None), symbols.Poly, symbols.Scaled)
+    if not all(isinstance(v, numbers) for v in values) or not any(
+            isinstance(v, (symbols.Poly, symbols.Scaled)) for v in values):
+        return UNKNOWN
+    shown = ", ".join([str(v) for v in args] + [f"{k}={kwargs[k]}" for k in sorted(kwargs)])
+    return symbols.call(fn.name.value, id(fn), tuple(values), tuple(sorted(kwargs)), shown)
 
 
 def _decorated(fn: cst.FunctionDef, name: str) -> bool:

@@ -154,7 +154,7 @@ def compare(op: str, a, b):
 
 
 BUILTINS = {"range", "len", "int", "float", "max", "min", "abs", "round", "list", "tuple",
-             "sum", "enumerate", "zip", "isinstance", "bool", "str", "reversed", "sorted"}
+             "sum", "enumerate", "zip", "isinstance", "bool", "str", "reversed", "sorted", "dict"}
 
 
 def call_builtin(name: str, args, kwargs):
@@ -185,6 +185,9 @@ def call_builtin(name: str, args, kwargs):
             if name == "sorted":
                 items = sorted(items)
             return ListValue(items) if name == "list" else tuple(items)
+        if name == "dict" and len(args) <= 1:  # dict(act_layer=..., **dd): layer keywords
+            base = {} if not args else args[0] if isinstance(args[0], dict) else None
+            return UNKNOWN if base is None else {**base, **kwargs}
         if name == "isinstance" and len(args) == 2:
             return _isinstance(args[0], args[1])
         if name == "enumerate" and len(args) == 1 and seqs[0] is not None:
@@ -219,9 +222,10 @@ MATH = {
 
 def call_math(name: str, args, kwargs):
     """math.log(channels, 2) and friends, on plain numbers; rounding keeps a channel count."""
-    if name in ("math.floor", "math.trunc") and len(args) == 1 \
+    if name in ("math.floor", "math.ceil", "math.trunc") and len(args) == 1 \
             and isinstance(args[0], (Poly, Scaled)) and not kwargs:
-        rounding = symbols.floor_of if name == "math.floor" else symbols.truncate
+        rounding = {"math.floor": symbols.floor_of, "math.ceil": symbols.ceiling_of,
+                    "math.trunc": symbols.truncate}[name]
         return _known(rounding(args[0]))  # math.floor(planes * (base_width / 64))
     if kwargs or not args or not all(isinstance(a, (int, float)) for a in args):
         return UNKNOWN

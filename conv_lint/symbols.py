@@ -198,6 +198,11 @@ def _scaled(poly: Poly, ratio: Fraction):
 def _scaled_arith(op: str, a, b):
     """``in_chs * 0.25 + 4.0`` (timm's make_divisible adds half the divisor): sums with
     numbers the ratio can carry exactly; everything else unknown."""
+    if op == "Multiply" and isinstance(b, Scaled) and not isinstance(a, Scaled):
+        a, b = b, a
+    if op == "Multiply" and isinstance(a, Scaled):  # channels * rd_ratio * se_factor
+        factor = Fraction(b) if type(b) is int else _dyadic(b)
+        return None if factor is None else _scaled(a.poly, a.ratio * factor)
     if op not in ("Add", "Subtract") or not isinstance(a, Scaled):
         return None
     offset = Fraction(b) if type(b) is int else _dyadic(b)
@@ -211,10 +216,24 @@ def _scaled_arith(op: str, a, b):
     return None if not isinstance(poly, Poly) else Scaled(poly, Fraction(1, a.ratio.denominator))
 
 
+def call(name: str, function: int, args: tuple, keywords: tuple, shown: str) -> Poly:
+    """The result of a pure function of these arguments, opaque: ``make_divisible(c*1/4, 8)``."""
+    return _interned(("call", function, args, keywords), f"{name}({shown})")
+
+
 def floor_of(value) -> Optional[Value]:
     """``math.floor`` of a Scaled (and of a channel count, itself)."""
     if isinstance(value, Scaled):
         return floor_divide(multiply(value.poly, value.ratio.numerator), value.ratio.denominator)
+    return value if isinstance(value, Poly) else None
+
+
+def ceiling_of(value) -> Optional[Value]:
+    """``math.ceil``: ceil(p*n/d) == floor((p*n + d - 1)/d) for integer p*n."""
+    if isinstance(value, Scaled):
+        numerator = multiply(value.poly, value.ratio.numerator)
+        return None if numerator is None else floor_divide(
+            add(numerator, value.ratio.denominator - 1), value.ratio.denominator)
     return value if isinstance(value, Poly) else None
 
 

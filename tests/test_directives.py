@@ -138,3 +138,37 @@ def test_second_directive_for_a_class_wins_and_the_first_is_reported():
 
 def test_no_directive_no_work():
     assert shapes_and_problems("import torch\nclass E(torch.nn.Module):\n    pass\n") == ({}, [])
+
+
+TWO_INPUTS = textwrap.dedent("""\
+    import torch
+    import torch.nn as nn
+
+
+    class MotionEncoder(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.flow = nn.Conv2d(2, 8, 3, padding=1)
+            self.corr = nn.Conv2d(16, 8, 3, padding=1)
+
+        def forward(self, flow, corr):
+            return torch.cat([self.flow(flow), self.corr(corr)], dim=1)
+    """)
+
+
+def test_a_shape_set_for_every_model_is_not_given_to_a_two_input_forward():
+    """Which input would it be? Here the first takes 2 channels: torch runs it on a real flow."""
+    import torch
+
+    from conv_lint.engine import analyse
+
+    namespace: dict = {}
+    exec(TWO_INPUTS, namespace)
+    out = namespace["MotionEncoder"]()(torch.zeros(1, 2, 32, 32), torch.zeros(1, 16, 32, 32))
+    assert tuple(out.shape) == (1, 16, 32, 32)
+    assert analyse(TWO_INPUTS, "<stdin>", (3, 32, 32)).findings == []
+    with pytest.raises(RuntimeError):  # the shape, had it been the first input's, would fail
+        namespace["MotionEncoder"]()(torch.zeros(1, 3, 32, 32), torch.zeros(1, 16, 32, 32))
+    directed = TWO_INPUTS.replace("class MotionEncoder(nn.Module):",
+                                  "class MotionEncoder(nn.Module):  # conv-lint: input-shape=3,32,32")
+    assert [f.code for f in analyse(directed, "<stdin>").findings] == ["CNV101"]

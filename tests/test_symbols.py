@@ -132,7 +132,8 @@ def test_work_is_bounded():
 
 ROUNDINGS = [  # what SE blocks and width multipliers write, c being a channel parameter
     ("int", "c * 0.25"), ("int", "c * 0.5 + 4.0"), ("floor", "c / 3"), ("floor", "c * 1.0"),
-    ("int", "c / 16"), ("round", "c * 0.25"),
+    ("int", "c / 16"), ("round", "c * 0.25"), ("ceil", "c / 2"), ("ceil", "c * 0.25 * 3"),
+    ("int", "c * 0.0625 * 4"),
 ]
 
 
@@ -143,15 +144,69 @@ def test_rounded_ratios_are_exact_channel_counts(rounding, expression):
     left, op, right, *rest = expression.split()
     value = arith(ops[op], c, float(right) if "." in right else int(right))
     if rest:
-        value = arith(ops[rest[0]], value, float(rest[1]))
+        value = arith(ops[rest[0]], value, float(rest[1]) if "." in rest[1] else int(rest[1]))
     function = {"int": lambda v: call_builtin("int", [v], {}),
                 "round": lambda v: call_builtin("round", [v], {}),
-                "floor": lambda v: call_math("math.floor", [v], {})}[rounding]
+                "floor": lambda v: call_math("math.floor", [v], {}),
+                "ceil": lambda v: call_math("math.ceil", [v], {})}[rounding]
     result = function(value)
     assert isinstance(result, symbols.Poly)
     assert sizes.proven_equal(result, function(value))  # the same rounding is the same count
-    python = {"int": int, "round": round, "floor": math.floor}[rounding]
+    python = {"int": int, "round": round, "floor": math.floor, "ceil": math.ceil}[rounding]
     for channels in range(1, 200) if rounding != "round" else ():  # round: opaque, not expanded
         expected = python(eval(expression, {}, {"c": channels}))
         assert evaluate(result, {"c": channels}) == expected, channels
     assert arith("Multiply", c, 0.1) is UNKNOWN  # 0.1 is not exact in binary: not kept
+
+
+SE_BLOCK = '''
+import torch.nn as nn
+
+
+def make_divisible(v, divisor=8, min_value=None, round_limit=.9):
+    min_value = min_value or divisor
+    new_v = max(min_value, int(v + divisor / 2) // divisor * divisor)
+    if new_v < round_limit * v:
+        new_v += divisor
+    return new_v
+
+
+class SqueezeExcite(nn.Module):
+    def __init__(self, in_chs, rd_ratio=0.25):
+        super().__init__()
+        rd_channels = make_divisible(in_chs * rd_ratio, 8)
+        self.conv_reduce = nn.Conv2d(in_chs, rd_channels, 1)
+        self.bn = nn.BatchNorm2d(make_divisible(in_chs * rd_ratio, 8))
+        self.conv_expand = nn.Conv2d(rd_channels, in_chs, 1)
+
+    def forward(self, x):
+        return x * self.conv_expand(self.bn(self.conv_reduce(x))).sigmoid()
+'''
+
+
+def test_a_helper_of_numbers_gives_the_same_count_for_the_same_arguments():
+    """make_divisible cannot be followed on a symbol, yet calling it twice with in_chs * 0.25
+    gives the same count: the norm is verified against the conv, and the block's output has
+    in_chs channels (torch agrees for every in_chs tried)."""
+    import torch
+
+    from conv_lint.engine import analyse
+
+    (table,) = analyse(SE_BLOCK).models
+    shapes = {row.name: row.output_shape for row in table.layers}
+    assert shapes["conv_reduce"][0] == shapes["bn"][0] == "make_divisible(in_chs*1/4, 8)"
+    assert shapes["conv_expand"][0] == "in_chs"
+    assert not analyse(SE_BLOCK).findings
+    namespace: dict = {}
+    exec(compile(SE_BLOCK, "<se>", "exec"), namespace)
+    for in_chs in (1, 7, 64, 100):
+        out = namespace["SqueezeExcite"](in_chs)(torch.zeros(2, in_chs, 5, 5))
+        assert out.shape[1] == in_chs
+    wrong = SE_BLOCK.replace("nn.BatchNorm2d(make_divisible(in_chs * rd_ratio, 8))",
+                             "nn.BatchNorm2d(make_divisible(in_chs * rd_ratio, 8) + 8)")
+    # the same call plus 8 differs from it by 8 whatever in_chs is: an error, as torch says
+    assert [f.code for f in analyse(wrong).findings] == ["CNV102"]
+    exec(compile(wrong, "<se>", "exec"), namespace)
+    for in_chs in (1, 7, 64, 100):
+        with pytest.raises(RuntimeError):
+            namespace["SqueezeExcite"](in_chs)(torch.zeros(2, in_chs, 5, 5))
