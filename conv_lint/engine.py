@@ -119,7 +119,7 @@ def _analyse(source: str, input_shape, tables: bool, options) -> Analysis:
             runs.append((info, root, list(interpreter.rows or []), shape or input_shape, forced))
     if not interpreter.reports and not runs:
         return analysis
-    positions = _positions(module)
+    positions = _positions(module, interpreter.reports, runs)
     for report in interpreter.reports:
         start = positions[report.node].start
         analysis.findings.append(Finding(start.line, start.column, report.code, report.text))
@@ -135,7 +135,7 @@ def _warn(interpreter, run, options) -> None:
 
     for rule in RULES:
         try:
-            for node, fields in rule.check(run, options):
+            for node, fields in run.warnings(rule, options):
                 interpreter.warn(node, rule.code, **fields)
         except Exception:  # noqa: BLE001 - one rule's bug must not cost the file its findings
             continue
@@ -143,29 +143,25 @@ def _warn(interpreter, run, options) -> None:
 
 def _roots(interpreter) -> list:
     """Module classes no other module class in the file refers to: the models, not their blocks."""
-    import libcst as cst
+    from conv_lint.walk import names_in
 
     classes = interpreter.module_classes()
     names = {info.name for info in classes}
     used: set = set()
-
-    class Names(cst.CSTVisitor):
-        def __init__(self, owner: str) -> None:
-            self.owner = owner
-
-        def visit_Name(self, node: cst.Name) -> None:
-            if node.value in names and node.value != self.owner:
-                used.add(node.value)
-
     for info in classes:
-        info.node.body.visit(Names(info.name))
+        used |= (names_in(info.node.body) & names) - {info.name}
     return [info for info in classes if info.name not in used]
 
 
-def _positions(module):
-    from libcst.metadata import MetadataWrapper, PositionProvider
+def _positions(module, reports, runs) -> dict:
+    """The ranges of the nodes findings and table rows point at, and of no other node."""
+    from conv_lint.positions import ranges
 
-    return MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+    nodes = [report.node for report in reports]
+    for info, _root, rows, _shape, _forced in runs:
+        nodes.append(info.node.name)
+        nodes.extend(row.node for row in rows)
+    return ranges(module, nodes)
 
 
 def _table(info, rows, shape, forced, positions, interpreter) -> ModelTable:
