@@ -98,3 +98,18 @@ def test_the_broken_generated_file_fails_in_torch_where_conv_lint_says(tmp_path)
     findings = analyse(source).findings
     assert [f.code for f in findings] == ["CNV103"]
     assert "self.fc(x)" in source.splitlines()[findings[0].line - 1]
+
+
+@pytest.mark.parametrize("source", ["import torch\nx = (\n", "import torch.nn as nn\n"])
+def test_the_engine_leaves_the_cycle_collector_as_it_found_it(source):
+    import gc
+
+    assert gc.isenabled()
+    analyse(source)  # a syntax error, and a parse that succeeds
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        analyse(source)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
