@@ -39,6 +39,7 @@ sys.path.insert(0, str(BENCH))
 from generate import model_file  # noqa: E402 - bench/ is not a package
 
 WHEELS = ("torchvision==0.29.2", "timm==1.0.31")
+IMPORT_ENGINE = "import libcst, conv_lint.engine, conv_lint.interpret, conv_lint.rules"
 GEN_SIZES = (100, 1000, 10_000)
 NO_MODEL_BYTES = 100_000
 MODEL_HINT = re.compile(r"\b(?:torch|nn)\b")  # what the plugin's prefilter looks for
@@ -53,11 +54,17 @@ class Sample:
     peak_mb: float  # maxrss of the child and its children
 
 
-def run_once(command: list[str], env: Optional[dict] = None, ok=(0, 1)) -> Sample:
+# Children run here: no config file of this repository (setup.cfg) applies to them, and no
+# `python -m` or `-c` finds this tree's conv_lint instead of the venv's.
+NEUTRAL_DIR = Path(tempfile.gettempdir())
+
+
+def run_once(command: list[str], ok=(0, 1)) -> Sample:
     """Run ``command`` with its output discarded; fail loudly if it fails."""
     with tempfile.TemporaryFile() as errors:
         start = time.perf_counter()
-        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=errors, env=env)
+        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=errors,
+                                   cwd=NEUTRAL_DIR)
         _, status, usage = os.wait4(process.pid, 0)
         wall = time.perf_counter() - start
         process.returncode = os.waitstatus_to_exitcode(status)
@@ -86,7 +93,8 @@ def peak(samples: list[Sample]) -> float:
 
 
 def child_json(command: list[str]) -> object:
-    output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+    output = subprocess.run(command, check=True, capture_output=True, text=True,
+                            cwd=NEUTRAL_DIR).stdout
     return json.loads(output)
 
 
@@ -146,7 +154,7 @@ class Setup:
         def of(venv: Path, package: str) -> str:
             code = f"import importlib.metadata as m; print(m.version({package!r}))"
             return subprocess.run([self.python(venv), "-c", code], capture_output=True,
-                                  text=True).stdout.strip() or "?"
+                                  text=True, cwd=NEUTRAL_DIR).stdout.strip() or "?"
 
         return {
             "python": platform.python_version(),
@@ -160,7 +168,7 @@ class Setup:
     def check_command(self) -> Optional[list[str]]:
         """``conv-lint check`` when the installed conv-lint has it, else None."""
         command = [self.tool(self.plugin_venv, "conv-lint"), "check"]
-        probe = subprocess.run(command + ["--help"], capture_output=True)
+        probe = subprocess.run(command + ["--help"], capture_output=True, cwd=NEUTRAL_DIR)
         return command if probe.returncode == 0 else None
 
 
@@ -264,7 +272,8 @@ class Bench:
         self.details.append("2. flake8 start-up:")
         self._report(samples)
         extra = sorted(_imported(s.python(s.plugin_venv)) - _imported(s.python(s.flake8_venv)))
-        self.details.append(f"  modules the plugin adds at start-up: {', '.join(extra)}")
+        self.details.append("  modules the plugin adds at start-up: "
+                            + (", ".join(extra) or "none"))
         heavy = [m for m in extra if m.split(".")[0] == "libcst" or m == "conv_lint.engine"]
         return [judged("2. flake8 --version with / without plugin", "<= 1.05x", 1.05,
                        self._ratio(samples, *commands), "cpu",
@@ -293,6 +302,7 @@ class Bench:
         clean, broken = s.cache / "gen" / "model_300.py", s.cache / "gen" / "model_300_broken.py"
         _write(clean, model_file(300))
         _write(broken, model_file(300, broken=True))
+        python = s.python(s.plugin_venv)
         commands = {
             "flake8 --select CNV (clean file)": [s.tool(s.plugin_venv, "flake8"), "--select",
                                                  "CNV", str(clean)],
@@ -300,12 +310,20 @@ class Bench:
                                                   "CNV", str(broken)],
             "flake8 --select F (flake8 alone)": [s.tool(s.flake8_venv, "flake8"), "--select",
                                                  "F", str(clean)],
+            # where the difference goes: the imports alone, in a bare interpreter
+            "python -c pass": [python, "-c", "pass"],
+            "python -c 'import libcst'": [python, "-c", "import libcst"],
+            "python -c 'import libcst, conv_lint...'": [python, "-c", IMPORT_ENGINE],
         }
         samples = measure(commands, self.rounds * 3)
         lines = clean.read_text().count("\n")
         self.details.append(f"4. one {lines}-line model file:")
         self._report(samples)
         names = list(commands)
+        bare, libcst, engine = (median(samples[n], "cpu") * 1000 for n in names[3:])
+        self.details.append(f"  cpu of the imports: libcst {libcst - bare:.0f} ms, conv-lint's "
+                            f"engine {engine - libcst:.0f} ms; flake8 --select F alone "
+                            f"{median(samples[names[2]], 'cpu') * 1000:.0f} ms")
         verdicts = []
         for name in names[:2]:
             kind = name[name.index("(") + 1:-1]
@@ -373,7 +391,7 @@ FIGURES: dict[int, Callable[[Bench], list[Verdict]]] = {
 def _imported(python: str) -> set[str]:
     """Modules ``flake8 --version`` imports, from ``-X importtime``."""
     result = subprocess.run([python, "-X", "importtime", "-m", "flake8", "--version"],
-                            capture_output=True, text=True)
+                            capture_output=True, text=True, cwd=NEUTRAL_DIR)
     names = set()
     for line in result.stderr.splitlines():
         if line.startswith("import time:") and "|" in line:
