@@ -379,7 +379,8 @@ class Bench:
         self.details.append("6. warm vs cold on torchvision/models and timm:")
         self._report(samples)
         return [judged("6. warm / cold conv-lint check", "<= 0.1x", 0.1,
-                       self._ratio(samples, *samples), "wall")]
+                       self._ratio(samples, "conv-lint check, warm", "conv-lint check, cold"),
+                       "wall")]
 
 
 FIGURES: dict[int, Callable[[Bench], list[Verdict]]] = {

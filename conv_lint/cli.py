@@ -1,11 +1,12 @@
 """The `conv-lint` command: a thin door onto ``conv_lint.engine``.
 
+    conv-lint check [PATH ...] [--format ...] [--fix | --diff] ...   (conv_lint/check/)
     conv-lint explain FILE [--class NAME] [--input-shape C,H,W] [--format text|json]
     conv-lint codes
     conv-lint --version
 
-Exit status: 0 done, 2 usage error or a file that cannot be read or parsed. Every error is
-one line on stderr; no traceback reaches the user.
+Exit status: 0 done, 2 usage error or a file that cannot be read or parsed (check: 1 when it
+reports something). Every error is one line on stderr; no traceback reaches the user.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import tokenize
 from typing import Any, Optional, Sequence
 
 from conv_lint import __version__
+from conv_lint.check import command as check_command
 from conv_lint.codes import CODES
 from conv_lint.directives import parse_shape
 
@@ -62,6 +64,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"conv-lint {__version__}")
     commands = parser.add_subparsers(title="commands", metavar="COMMAND", parser_class=_Parser)
     commands.required = True
+    check_command.add_parser(commands)
 
     explain = commands.add_parser("explain", help="print the layer table of each model class")
     explain.add_argument("file", metavar="FILE", help="a Python source file")

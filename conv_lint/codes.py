@@ -11,6 +11,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+# Where each code's page lives: `[project.urls] Repository` of pyproject.toml + the docs folder
+# (a test keeps the two in step). `conv-lint check` links it from SARIF, rdjson and json.
+REPOSITORY = "https://github.com/conv-lint/conv-lint"
+DOCS_URL = f"{REPOSITORY}/blob/main/docs/rules/"
+
 
 @dataclass(frozen=True)
 class Code:
@@ -18,6 +23,16 @@ class Code:
     name: str
     template: str
     summary: str
+
+    @property
+    def severity(self) -> str:
+        """"error" for CNV1xx (torch fails), "warning" for the CNV2xx design warnings."""
+        return "error" if self.code.startswith("CNV1") else "warning"
+
+    @property
+    def url(self) -> str:
+        """The code's documentation page (docs/rules/CNV101.md)."""
+        return f"{DOCS_URL}{self.code}.md"
 
     def message(self, **fields: object) -> str:
         return f"{self.code} {self.template.format(**fields)}"

@@ -108,7 +108,7 @@ def _analyse(source: str, input_shape, tables: bool, options) -> Analysis:
         forced = shape is not None
         before = len(interpreter.reports)
         try:
-            root, _output = interpreter.run_root(info, shape or input_shape, forced, tables)
+            interpreter.run_root(info, shape or input_shape, forced, tables)
         except (GiveUp, RecursionError) as error:
             del interpreter.reports[before:]
             analysis.error = f"{info.name} skipped: {error or type(error).__name__}"
@@ -116,7 +116,8 @@ def _analyse(source: str, input_shape, tables: bool, options) -> Analysis:
         _warn(interpreter, ModelRun(info.name, [c for c in interpreter.calls if c.certain],
                                     interpreter.names), options)
         if tables:
-            runs.append((info, root, list(interpreter.rows or []), shape or input_shape, forced))
+            runs.append((info, list(interpreter.rows or []), shape or input_shape, forced,
+                         _settled_input(interpreter)))
     if not interpreter.reports and not runs:
         return analysis
     positions = _positions(module, interpreter.reports, runs)
@@ -124,8 +125,8 @@ def _analyse(source: str, input_shape, tables: bool, options) -> Analysis:
         start = positions[report.node].start
         analysis.findings.append(Finding(start.line, start.column, report.code, report.text))
     analysis.findings.sort(key=lambda f: (f.line, f.col, f.code))
-    for info, root, rows, shape, forced in runs:
-        analysis.models.append(_table(info, rows, shape, forced, positions, interpreter))
+    for info, rows, shape, forced, settled in runs:
+        analysis.models.append(_table(info, rows, shape, forced, settled, positions))
     return analysis
 
 
@@ -175,13 +176,13 @@ def _positions(module, reports, runs) -> dict:
     from conv_lint.positions import ranges
 
     nodes = [report.node for report in reports]
-    for info, _root, rows, _shape, _forced in runs:
+    for info, rows, *_ in runs:
         nodes.append(info.node.name)
         nodes.extend(row.node for row in rows)
     return ranges(module, nodes)
 
 
-def _table(info, rows, shape, forced, positions, interpreter) -> ModelTable:
+def _table(info, rows, shape, forced, settled, positions) -> ModelTable:
     from conv_lint import sizes
 
     def line_of(node) -> int:
@@ -195,7 +196,6 @@ def _table(info, rows, shape, forced, positions, interpreter) -> ModelTable:
 
     input_shape = list(shape) if forced and shape else None
     if not forced:
-        settled = _settled_input(interpreter)
         input_shape = per_sample(settled) if settled is not None else None
     table = ModelTable(info.name, line_of(info.node.name), input_shape)
     for row in rows:

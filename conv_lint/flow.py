@@ -11,7 +11,8 @@ import re
 from dataclasses import dataclass
 from typing import Any, Optional
 
-from conv_lint import layers, sizes
+from conv_lint import layers, sizes, symbols
+from conv_lint.symbols import Poly
 from conv_lint.pyvalues import as_sequence, is_int
 from conv_lint.values import UNKNOWN, Container, Layer, Module, Tensor, UserModule, plain
 
@@ -159,7 +160,7 @@ class ShapeFlow:
 
     def _run(self, kind, bound: dict, tensor: Tensor, node, name: str, layer: Optional[Layer]):
         """One layer or function call on ``tensor``: report what torch's call raises, record it."""
-        self._settle(tensor, kind.name)
+        self._settle(tensor, kind, bound)
         problems = kind.check(bound)
         if layer is not None:  # a module's constructor problems were reported where it was built
             problems = [p for p in problems if not raised_at_construction(p)]
@@ -178,12 +179,14 @@ class ShapeFlow:
             self.calls.append(call)
         return Tensor(shape, origin=_origin_after(kind, bound, name, tensor.origin), made_by=call)
 
-    def _settle(self, tensor: Tensor, kind_name: str) -> None:
-        """Fix an input's rank from the first layer that needs it (see values.LazyInput)."""
+    def _settle(self, tensor: Tensor, kind, bound: dict) -> None:
+        """Fix an input's rank from the first layer that needs it (see values.LazyInput), and
+        its channels from what that layer reads when it surely runs: any input that gets past
+        it has them (one that does not fails there)."""
         lazy = tensor.lazy
         if lazy is None or lazy.settled:
             return
-        match = _RANKED.match(kind_name)
+        match = _RANKED.match(kind.name)
         if match is None:
             return
         rank = int(match.group(2))
@@ -191,8 +194,9 @@ class ShapeFlow:
         if lazy.candidate is not None and len(lazy.candidate) == rank + 1:
             lazy.shape = (sizes.BATCH,) + tuple(lazy.candidate)
         else:
-            symbols = tuple(sizes.symbol(s + lazy.suffix) for s in SPATIAL_SYMBOLS[rank])
-            lazy.shape = (sizes.BATCH, None) + symbols
+            spatial = tuple(sizes.symbol(s + lazy.suffix) for s in SPATIAL_SYMBOLS[rank])
+            channels = None if self.uncertain else kind.in_channels(bound)
+            lazy.shape = (sizes.BATCH, channels) + spatial
 
     def _tensor_method(self, method: TensorMethod, args, kwargs, complete, node):
         tensor, name = method.tensor, method.name
@@ -251,6 +255,8 @@ class ShapeFlow:
         dim = args[1] if len(args) > 1 else kwargs.get("dim", 0)
         if tensors is None or not tensors or not all(isinstance(t, Tensor) for t in tensors):
             return Tensor()
+        if name == "torch.cat" and len(tensors) == 1 and tensors[0].lazy is not None:
+            return tensors[0].derived()  # DenseNet's cat([x]) of an input not yet sized: x itself
         shapes = [t.shape for t in tensors]
         if any(s is None for s in shapes) or not is_int(dim):
             return Tensor(origin="torch.cat")
@@ -273,7 +279,7 @@ class ShapeFlow:
                     return Tensor(origin="torch.cat")
         out = list(shapes[0])
         total = [s[axis] for s in shapes]
-        out[axis] = sum(total) if all(is_int(t) for t in total) else None
+        out[axis] = _concatenated(total)
         for other in range(rank):
             if other != axis and any(s[other] != out[other] for s in shapes):
                 out[other] = None if not all(
@@ -381,9 +387,24 @@ def _broadcast_dim(x, y):
         return y
     if y == 1:
         return x
+    for known, other in ((x, y), (y, x)):
+        if is_int(known) and known >= 2 and other is not sizes.BATCH:
+            return known  # wherever torch runs, the other side is 1 or equal to it
     if x is y or x == y or (x is not None and y is not None and sizes.proven_equal(x, y)):
         return x
     return None
+
+
+def _concatenated(sizes_along):
+    """The size torch.cat gives along its axis: a sum of ints and parameter channel counts."""
+    total = 0
+    for size in sizes_along:
+        if not (is_int(size) or isinstance(size, Poly)):
+            return None
+        total = symbols.add(total, size)
+        if total is None:
+            return None
+    return total
 
 
 def _cat_conflict(x, y) -> bool:

@@ -12,7 +12,7 @@ from typing import Any, Optional
 
 import libcst as cst
 
-from conv_lint import layers, sizes
+from conv_lint import layers, sizes, symbols
 from conv_lint.codes import message
 from conv_lint.flow import (
     TENSOR_FACTORIES, Parameter, Row, ShapeFlow, TensorMethod, factory_tensor, index_shape,
@@ -272,6 +272,8 @@ class FileInterpreter(ShapeFlow):
             env = self._bind_params(fn, args, kwargs)
             if env is None:
                 return UNKNOWN
+            if not in_forward:
+                _symbolize(fn, env)
             frame = Frame(env=env, self_module=self_module, cls=cls, in_forward=in_forward)
             try:
                 self._exec_block(fn.body.body, frame)
@@ -582,10 +584,17 @@ class FileInterpreter(ShapeFlow):
             return UNKNOWN
         method = module.cls.method(attr)
         if method is not None:
+            if _decorated(method, "staticmethod"):
+                return FunctionRef(method)
+            if _decorated(method, "classmethod"):
+                return UNKNOWN  # bound to the class, not to the module: not followed
             return FunctionRef(method, bound_self=module)
         return self._class_attr(module.cls, attr)
 
     def _class_attr(self, info: ClassInfo, attr: str):
+        method = info.method(attr)
+        if method is not None and _decorated(method, "staticmethod"):
+            return FunctionRef(method)  # Block.depthwise_conv(...)
         for klass in info.mro():
             for assign in reversed(klass.body_assigns):
                 targets = [t.target for t in assign.targets] if isinstance(assign, cst.Assign) \
@@ -693,7 +702,6 @@ class FileInterpreter(ShapeFlow):
         if isinstance(left, Tensor) or isinstance(right, Tensor):
             return self._tensor_binary(op, left, right, node)
         return arith(op, left, right)
-
 
     # ---- calls -------------------------------------------------------------------------------
 
@@ -854,11 +862,6 @@ class FileInterpreter(ShapeFlow):
             return UNKNOWN
         return Container(node=node, kind_name="ModuleDict", items=list(source.items()))
 
-    # ---- forward-time application --------------------------------------------------------------
-
-
-    # ---- parameter counts ------------------------------------------------------------------------
-
 
 # ---- small value helpers ----------------------------------------------------------------------
 
@@ -952,6 +955,21 @@ def _ctx(frame: Frame) -> dict:
     return {"self_module": frame.self_module, "cls": frame.cls, "in_forward": frame.in_forward}
 
 
+def _decorated(fn: cst.FunctionDef, name: str) -> bool:
+    return any(isinstance(d.decorator, cst.Name) and d.decorator.value == name
+               for d in fn.decorators)
+
+
+def _symbolize(fn: cst.FunctionDef, env: dict) -> None:
+    """Building code: a parameter bound to nothing known becomes a symbol of its own, so channel
+    arithmetic on it stays exact (`planes * 4`). Tensors in forward code never become symbols."""
+    p = fn.params
+    for param in list(p.posonly_params) + list(p.params) + list(p.kwonly_params):
+        name = param.name.value
+        if env.get(name) is UNKNOWN:
+            env[name] = symbols.parameter(name)
+
+
 def _positional_params(fn: cst.FunctionDef) -> list:
     return list(fn.params.posonly_params) + list(fn.params.params)
 
@@ -965,5 +983,3 @@ def _truth(value) -> Optional[bool]:
     if isinstance(value, (int, float, str, tuple, dict, type(None))):
         return bool(value)  # a tuple's truth is its length, whatever it holds
     return None  # UNKNOWN, tensors, references
-
-

@@ -4,6 +4,7 @@ unknown (tensors keep the axes both branches agree on)."""
 from __future__ import annotations
 
 from conv_lint import sizes
+from conv_lint.symbols import Poly
 from conv_lint.values import UNKNOWN, Tensor
 
 
@@ -24,7 +25,7 @@ def join(a, b):
         dims = tuple(x if (x is y or x == y or sizes.proven_equal(x, y)) else None
                      for x, y in zip(sa, sb))
         return Tensor(dims, origin=a.origin if a.origin == b.origin else "")
-    if type(a) is type(b) and isinstance(a, (int, float, str, bool, type(None))) and a == b:
+    if type(a) is type(b) and isinstance(a, (int, float, str, bool, type(None), Poly)) and a == b:
         return a
     if isinstance(a, tuple) and isinstance(b, tuple) and len(a) == len(b):
         return tuple(join(x, y) for x, y in zip(a, b))

@@ -15,7 +15,7 @@ import dataclasses
 import logging
 import re
 import sys
-from typing import Any, Iterator, NoReturn, Optional
+from typing import Any, Callable, Iterator, NoReturn, Optional
 
 from conv_lint import __version__
 from conv_lint.directives import parse_shape
@@ -42,10 +42,11 @@ def rule_option_fields() -> list[dataclasses.Field]:
     return list(dataclasses.fields(Options))
 
 
-def parse_rule_options(values: dict[str, Optional[str]]) -> Any:
+def parse_rule_options(values: dict[str, Any], name: Callable[[str], str] = option_name) -> Any:
     """``options.Options`` from option texts by field name (None: the default).
 
-    Raises ValueError naming the option (``--conv-early-layers: ...``) of the first bad value.
+    Raises ValueError naming the option (``name(field)``, by default ``--conv-early-layers``) of
+    the first bad value; `conv-lint check` names its own flags and config keys.
     """
     from conv_lint.options import Options
 
@@ -58,7 +59,7 @@ def parse_rule_options(values: dict[str, Optional[str]]) -> Any:
             given[field.name] = _convert(str(text).strip(), field.default)
             Options(**{field.name: given[field.name]})  # this field alone: the error is its own
         except ValueError as error:
-            raise ValueError(f"{option_name(field.name)}: {error}") from None
+            raise ValueError(f"{name(field.name)}: {error}") from None
     try:
         return Options(**given)
     except ValueError as error:  # a rule between fields

@@ -9,7 +9,8 @@ from __future__ import annotations
 import math
 from typing import Callable, Optional
 
-from conv_lint import sizes
+from conv_lint import sizes, symbols
+from conv_lint.symbols import Poly, Scaled
 from conv_lint.values import UNKNOWN, Container, ListValue, Tensor
 
 MAX_UNROLL = 256  # longest loop or sequence the interpreter unrolls
@@ -49,6 +50,9 @@ def as_sequence(value) -> Optional[list]:
 def unary(op: str, value):
     if isinstance(value, Tensor):
         return value.derived()
+    if isinstance(value, (Poly, Scaled)):
+        return _known(symbols.negate(value)) if op == "Minus" and isinstance(value, Poly) \
+            else UNKNOWN
     if op == "Not":
         return UNKNOWN if value is UNKNOWN or isinstance(value, (Tensor,)) else not value
     if not isinstance(value, (int, float)) or isinstance(value, bool) and op != "Minus":
@@ -89,6 +93,8 @@ def arith(op: str, a, b):
         if items is None or len(items) * max(b, 0) > MAX_UNROLL:
             return UNKNOWN
         return ListValue(items * b) if isinstance(a, ListValue) else tuple(items * b)
+    if isinstance(a, (Poly, Scaled)) or isinstance(b, (Poly, Scaled)):
+        return _known(symbols.arith(op, a, b))
     numeric = (int, float)
     if not isinstance(a, numeric) or not isinstance(b, numeric):
         return UNKNOWN
@@ -98,6 +104,10 @@ def arith(op: str, a, b):
         return _ARITH[op](a, b)
     except (KeyError, ZeroDivisionError, OverflowError, ValueError, TypeError):
         return UNKNOWN
+
+
+def _known(value):
+    return UNKNOWN if value is None else value
 
 
 def _formattable(value) -> bool:
@@ -114,22 +124,25 @@ def _comparable(value) -> bool:
 
 def compare(op: str, a, b):
     if op in ("Is", "IsNot"):
-        if a is UNKNOWN or b is UNKNOWN:
+        if any(v is UNKNOWN or isinstance(v, (Poly, Scaled)) for v in (a, b)):
             return UNKNOWN
         if b is None or a is None:
             same = a is b
             return same if op == "Is" else not same
         return UNKNOWN
     if op in ("In", "NotIn"):
+        if isinstance(a, str) and isinstance(b, str):  # 'tiered' in stem_type
+            return (a in b) == (op == "In")
         seq = as_sequence(b)
-        if seq is None or a is UNKNOWN or any(v is UNKNOWN for v in seq):
+        if seq is None or any(v is UNKNOWN or isinstance(v, (Poly, Scaled)) for v in [a] + seq):
             return UNKNOWN
         try:
             found = a in seq
         except TypeError:
             return UNKNOWN
         return found if op == "In" else not found
-    if isinstance(a, (sizes.Expr, sizes.Product)) or isinstance(b, (sizes.Expr, sizes.Product)):
+    symbolic = (sizes.Expr, sizes.Product, Poly, Scaled)
+    if isinstance(a, symbolic) or isinstance(b, symbolic):
         if op in ("Equal", "NotEqual"):
             if sizes.proven_equal(a, b):
                 return op == "Equal"
@@ -163,6 +176,9 @@ def call_builtin(name: str, args, kwargs):
             if isinstance(args[0], Container):
                 return len(args[0].items)
             return len(seqs[0]) if seqs[0] is not None else UNKNOWN
+        if name in ("int", "round") and len(args) == 1 and isinstance(args[0], (Poly, Scaled)):
+            rounding = symbols.truncate if name == "int" else symbols.rounded
+            return _known(rounding(args[0]))  # int(in_chs * 0.25): a channel count
         if name in ("int", "float", "abs", "round", "bool", "str") and len(args) == 1 \
                 and isinstance(args[0], (int, float, str)):
             return {"int": int, "float": float, "abs": abs, "round": round, "bool": bool,
@@ -211,7 +227,11 @@ MATH = {
 
 
 def call_math(name: str, args, kwargs):
-    """math.log(channels, 2) and friends, on plain numbers only."""
+    """math.log(channels, 2) and friends, on plain numbers; rounding keeps a channel count."""
+    if name in ("math.floor", "math.trunc") and len(args) == 1 \
+            and isinstance(args[0], (Poly, Scaled)) and not kwargs:
+        rounding = symbols.floor_of if name == "math.floor" else symbols.truncate
+        return _known(rounding(args[0]))  # math.floor(planes * (base_width / 64))
     if kwargs or not args or not all(isinstance(a, (int, float)) for a in args):
         return UNKNOWN
     if any(abs(a) > _BIG for a in args):

@@ -25,6 +25,9 @@ from fractions import Fraction
 from functools import lru_cache
 from typing import Dict, Iterable, List, Optional, Tuple, Union
 
+from conv_lint import symbols
+from conv_lint.symbols import Poly
+
 # Work bounds (this runs on every file save; huge literals must not hang anything).
 _PERIOD_LIMIT = 1 << 14  # longest period a proof will scan
 _FACTOR_LIMIT = 10**10  # largest value whose divisors we enumerate
@@ -192,7 +195,7 @@ class Product:
         return f"Product({str(self)!r})"
 
 
-Dim = Union[int, Expr, Product, None]
+Dim = Union[int, Expr, Product, Poly, None]  # a Poly is a channel count of unresolved parameters
 
 
 # ---------------------------------------------------------------- size operations
@@ -315,6 +318,8 @@ def _split_constant(e: Expr) -> Tuple[int, Expr]:
 def product(dims: Iterable[Dim]) -> Dim:
     """The number of elements of ``dims``: int if all ints, None if any is None or BATCH."""
     dims = list(dims)
+    if any(isinstance(d, Poly) for d in dims):
+        return _poly_product(dims)
     coeff, factors = 1, []
     for d in dims:
         if isinstance(d, Expr):
@@ -336,11 +341,23 @@ def product(dims: Iterable[Dim]) -> Dim:
     return Product(coeff, tuple(sorted(factors, key=_expr_key)))
 
 
+def _poly_product(dims: list) -> Dim:
+    """Channels of unresolved parameters times concrete sizes; with symbolic sizes, unknown."""
+    total = 1
+    for d in dims:
+        if not (isinstance(d, Poly) or _concrete(d)):
+            return None
+        total = symbols.multiply(total, d)
+        if total is None:
+            return None
+    return total
+
+
 def describe(n: Dim) -> Union[int, str, None]:
     """For explain output: ints stay ints, symbolic sizes become their closed form."""
     if n is None or (isinstance(n, int) and not isinstance(n, bool)):
         return n
-    if isinstance(n, (Expr, Product, _Batch)):
+    if isinstance(n, (Expr, Product, Poly, _Batch)):
         return str(n)
     return None
 
@@ -552,10 +569,16 @@ def _concrete(n: Dim) -> bool:
     return isinstance(n, int) and not isinstance(n, bool)
 
 
+def _channel_symbols(a: Dim, b: Dim) -> bool:
+    return isinstance(a, Poly) or isinstance(b, Poly)
+
+
 def proven_equal(a: Dim, b: Dim) -> bool:
     """a == b for every valid input size."""
     if a is BATCH or b is BATCH:
         return a is b
+    if _channel_symbols(a, b):
+        return symbols.difference(a, b) == 0
     if _concrete(a) and _concrete(b):
         return a == b
     if isinstance(a, Expr) and isinstance(b, Expr):
@@ -570,6 +593,8 @@ def proven_different(a: Dim, b: Dim) -> bool:
     """a != b for every valid input size."""
     if a is BATCH or b is BATCH or a is None or b is None:
         return False
+    if _channel_symbols(a, b):
+        return symbols.never_equal(a, b)
     if _concrete(a) and _concrete(b):
         return a != b
     if _concrete(a) or _concrete(b):
@@ -588,6 +613,8 @@ def proven_different(a: Dim, b: Dim) -> bool:
 
 def proven_unbroadcastable(a: Dim, b: Dim) -> bool:
     """Wherever both sides are >= 2 they differ, and such inputs exist. A 1 broadcasts."""
+    if _channel_symbols(a, b):
+        return False  # a parameter may be 1, and 1 broadcasts
     if _concrete(a) and _concrete(b):
         return a != b and a >= 2 and b >= 2
     if _concrete(a) or _concrete(b):

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
+from conv_lint.symbols import Poly
+
 
 class _Unknown:
     """An argument or value the reader could not resolve. Checks involving it stay silent."""
@@ -159,8 +161,8 @@ def plain(value):
         return UNKNOWN if value.items is None else tuple(plain(v) for v in value.items)
     if isinstance(value, tuple):
         return tuple(plain(v) for v in value)
-    if isinstance(value, (int, float, str, type(None))):
-        return value
+    if isinstance(value, (int, float, str, type(None), Poly)):
+        return value  # a Poly is read as a channel count only (layers.base._channels)
     if isinstance(value, Tensor):
         return value
     return UNKNOWN
@@ -171,4 +173,4 @@ def is_symbolic(value) -> bool:
     parameter's channels? Concrete ints and UNKNOWN are not."""
     if isinstance(value, tuple):
         return any(is_symbolic(v) for v in value)
-    return False  # symbolic channels (sizes.Poly) are being added
+    return isinstance(value, Poly)

@@ -5,6 +5,9 @@ A fixture is a model file with three kinds of comments:
   (read only by these tests) on the line(s) right above a root class;
 - ``# expect: CNV101, CNV105`` at the end of a line the linter must report on: a CNV1xx code
   where torch fails, a CNV2xx code (design warning) on a line of a model that runs;
+- ``# oracle: args=64, 16 | 64, 8`` beside the input shape: torch builds the root class with
+  each of these values for its parameters without defaults (one root per list), which the linter
+  reads as symbols (the others keep their defaults); a claim about symbols must hold for each;
 - ``# oracle: dynamic`` on a class line whose forward a static checker cannot follow;
 - ``# options: --conv-padding-policy=strict`` (a line of its own): the design rules' flake8
   options the linter must be run with (read by the tests, see ``options_in``).
@@ -12,7 +15,9 @@ A fixture is a model file with three kinds of comments:
 
 from __future__ import annotations
 
+import ast
 import importlib.util
+import inspect
 import re
 import shlex
 import sys
@@ -29,6 +34,7 @@ BATCH = 2  # a batch of 2 makes view(-1, K) regrouping visible as a batch size o
 _EXPECT = re.compile(r"#\s*expect:\s*(CNV\d{3}(?:\s*,\s*CNV\d{3})*)\s*$")
 _ROOT = re.compile(r"#\s*(conv-lint|oracle):\s*input-shape\s*=\s*(\d+(?:\s*,\s*\d+)*)\s*$")
 _CLASS = re.compile(r"^class\s+(\w+)\s*[(:]")
+_ARGS = re.compile(r"#\s*oracle:\s*args\s*=\s*(.*?)\s*$")
 _DYNAMIC = re.compile(r"#\s*oracle:\s*dynamic\b")
 _OPTIONS = re.compile(r"^\s*#\s*options:\s*(.*?)\s*$", re.M)
 
@@ -39,6 +45,7 @@ class Root:
     shape: tuple[int, ...]  # per sample, batch left out
     is_directive: bool  # True: `# conv-lint:` (the linter sees it); False: `# oracle:` only
     line: int  # the class line
+    args: tuple = ()  # what torch builds the class with (the linter builds it with symbols)
 
 
 def fixture_paths() -> list[Path]:
@@ -102,13 +109,17 @@ def find_root_classes(path: Path) -> list[Root]:
         match = _CLASS.match(text)
         if not match:
             continue
-        above = index - 1
+        above, arg_lists = index - 1, [()]
         while above >= 0 and lines[above].lstrip().startswith(("#", "@")):
+            listed = _ARGS.search(lines[above])
+            if listed:
+                arg_lists = [ast.literal_eval(f"({part},)") for part in listed.group(1).split("|")]
             directive = _ROOT.search(lines[above])
             if directive:
                 shape = tuple(int(part) for part in directive.group(2).split(","))
                 is_directive = directive.group(1) == "conv-lint"
-                roots.append(Root(match.group(1), shape, is_directive, index + 1))
+                roots += [Root(match.group(1), shape, is_directive, index + 1, args)
+                          for args in arg_lists]
                 break
             above -= 1
     return roots
@@ -225,8 +236,35 @@ def zeros_for(shape: tuple[int, ...]) -> torch.Tensor:
     return torch.zeros(BATCH, *shape)
 
 
-def build(module, cls: str) -> torch.nn.Module:
-    return getattr(module, cls)()
+def build(module, cls: str, args: tuple = ()) -> torch.nn.Module:
+    return getattr(module, cls)(*args)
+
+
+def bindings(module, root: Root) -> dict:
+    """The root's constructor parameters as torch builds it: what the linter's symbols stand for."""
+    signature = inspect.signature(getattr(module, root.cls).__init__)
+    required = [p for p in signature.parameters.values() if p.default is p.empty]
+    assert len(root.args) < len(required), f"{root.cls}: args go to parameters without defaults"
+    bound = signature.bind(None, *root.args)
+    bound.apply_defaults()
+    return {name: value for name, value in list(bound.arguments.items())[1:]}
+
+
+def concrete_shape(shape, names: dict):
+    """An explain shape with its symbolic channel counts (``4*planes``) evaluated for ``names``;
+    an entry that does not evaluate to an int stays as it was."""
+    if not isinstance(shape, (list, tuple)):
+        return shape
+    out = []
+    for size in shape:
+        if isinstance(size, str) and names:
+            try:
+                value = eval(size, {"__builtins__": {}}, dict(names))  # noqa: S307 - test data
+            except Exception:  # noqa: BLE001 - an input symbol (H) or another unknown
+                value = size
+            size = value if type(value) is int else size
+        out.append(size)
+    return out
 
 
 def run_model(model: torch.nn.Module, shape: tuple[int, ...], path: Path) -> Outcome:
@@ -242,7 +280,7 @@ def run_model(model: torch.nn.Module, shape: tuple[int, ...], path: Path) -> Out
 def run_root(module, root: Root, path: Path) -> Outcome:
     """Construct ``root`` with no arguments and run it on zeros of its shape."""
     try:
-        model = build(module, root.cls)
+        model = build(module, root.cls, root.args)
     except Exception as error:
         return Outcome("construct", error, deepest_line_in(error, path))
     return run_model(model, root.shape, path)

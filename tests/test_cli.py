@@ -330,3 +330,33 @@ def test_params_line_sums_the_listed_leaf_layers_once(tmp_path):
     result = run_cli(tmp_path, "explain", "biased.py")
     assert (result.returncode, result.stderr) == (0, "")
     assert result.stdout.splitlines()[-1] == f"Params of the listed layers: {listed:,}"
+
+
+def test_each_model_table_shows_its_own_input():
+    """Two models in a file: each table's input is what that model's first layer reads (torch
+    builds both and runs them on those channels)."""
+    source = (
+        "import torch.nn as nn\n\n\n"
+        "class Rgb(nn.Module):\n"
+        "    def __init__(self):\n"
+        "        super().__init__()\n"
+        "        self.conv = nn.Conv2d(3, 8, 3)\n\n"
+        "    def forward(self, x):\n"
+        "        return self.conv(x)\n\n\n"
+        "class Block(nn.Module):\n"
+        "    def __init__(self, planes):\n"
+        "        super().__init__()\n"
+        "        self.conv = nn.Conv2d(planes, planes * 2, 1)\n\n"
+        "    def forward(self, x):\n"
+        "        return self.conv(x)\n"
+    )
+    tables = {t.cls: t for t in conv_lint.engine.analyse(source).models}
+    assert tables["Rgb"].input_shape == [3, "H", "W"]
+    assert tables["Block"].input_shape == ["planes", "H", "W"]
+    assert tables["Block"].layers[0].output_shape == ["2*planes", "H", "W"]
+    namespace: dict = {}
+    exec(compile(source, "<models>", "exec"), namespace)
+    assert namespace["Rgb"]()(torch.zeros(1, 3, 9, 9)).shape[1] == 8
+    for planes in (1, 5):
+        out = namespace["Block"](planes)(torch.zeros(1, planes, 9, 9))
+        assert out.shape[1] == 2 * planes

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
 import functools
+import importlib.util
 import json
 import re
 import stat
@@ -14,7 +16,12 @@ from pathlib import Path
 import oracle
 import pytest
 
-from conv_lint.codes import CODES
+if sys.version_info >= (3, 11):
+    import tomllib
+else:
+    import tomli as tomllib
+
+from conv_lint.codes import CODES, DOCS_URL
 from conv_lint.engine import analyse
 from conv_lint.plugin import ConvLintPlugin, option_name
 from conv_lint.rules import RULES
@@ -343,3 +350,98 @@ def test_zoo_doc_gives_a_verdict_for_each_warning_it_counts():
     false_alarms = [row["warning"] for table in rows.values() for row in table
                     if row["verdict"] == "false alarm"]
     assert ("no false\nalarm" in ZOO_DOC) == (not false_alarms)
+
+
+# --- `conv-lint check`: README section, rule pages, pre-commit hooks --------------------------
+
+def run_check(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    command = Path(sys.executable).with_name("conv-lint")
+    return subprocess.run([str(command), "check", *args], cwd=cwd, capture_output=True,
+                          text=True, timeout=120)
+
+
+def test_check_sample_output_is_what_the_command_prints():
+    text = section("`conv-lint check`")
+    (sample,) = [body for language, body in blocks(text) if language == "text"]
+    match = re.search(r"^`(conv-lint check (\S+))` prints, as flake8 does:$", text, re.M)
+    assert match
+    result = run_check("--no-cache", match[2], cwd=ROOT)
+    assert (result.returncode, result.stderr, result.stdout) == (1, "", sample)
+
+
+def test_check_config_example_is_accepted(tmp_path):
+    (config,) = [body for language, body in blocks(section("`conv-lint check`"))
+                 if language == "toml"]
+    (tmp_path / "pyproject.toml").write_text(config)
+    (tmp_path / "empty.py").write_text("import torch\n")
+    result = run_check(cwd=tmp_path)
+    assert (result.returncode, result.stderr, result.stdout) == (0, "", "")
+
+
+def test_check_options_table_lists_every_option():
+    from conv_lint import cli
+
+    commands = next(action for action in cli._parser()._actions
+                    if isinstance(action, argparse._SubParsersAction))
+    flags = {flag for action in commands.choices["check"]._actions
+             for flag in action.option_strings if flag not in ("-h", "--help")}
+    table = "\n".join(line for line in section("`conv-lint check`").splitlines()
+                      if line.startswith("| `"))
+    documented = set(re.findall(r"`(--?[a-z][\w-]*?)[` ]", table))
+    assert documented == flags
+
+
+def load_rule_pages():
+    spec = importlib.util.spec_from_file_location("rule_pages", ROOT / "scripts" / "rule_pages.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_rule_pages_are_one_per_code_and_current():
+    wanted = load_rule_pages().pages()
+    assert list(wanted) == [f"{code}.md" for code in CODES]
+    folder = ROOT / "docs" / "rules"
+    assert sorted(path.name for path in folder.iterdir()) == sorted(wanted), (
+        "run python scripts/rule_pages.py")
+    for name, text in wanted.items():
+        assert (folder / name).read_text() == text, f"docs/rules/{name} is stale: run " \
+                                                    "python scripts/rule_pages.py"
+
+
+def test_rule_pages_have_ruffs_sections_and_the_codes_examples():
+    sections_of_rules_doc = rule_sections()
+    for code in CODES:
+        text = (ROOT / "docs" / "rules" / f"{code}.md").read_text()
+        assert re.findall(r"^## (.+)$", text, re.M) == [
+            "What it does", "Why is this bad?", "Example", "Fix", "Options"]
+        assert f"# {code} {CODES[code].name}\n" in text and CODES[code].summary in text
+        assert one_python_block(code, "Example") in text
+        assert one_python_block(code, "Use instead") in sections_of_rules_doc[code]["Use instead"]
+        fix = text.split("## Fix\n", 1)[1]
+        assert one_python_block(code, "Use instead") in fix
+
+
+def test_help_uris_point_at_the_pages_of_the_projects_repository():
+    document = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    urls = document["project"]["urls"]
+    assert DOCS_URL == urls["Repository"] + "/blob/main/docs/rules/" == urls["Documentation"]
+    for code in CODES.values():
+        assert code.url == DOCS_URL + f"{code.code}.md"
+        assert (ROOT / "docs" / "rules" / f"{code.code}.md").is_file()
+    assert 'tomli>=1.1; python_version < \'3.11\'' in document["project"]["dependencies"]
+
+
+def test_pre_commit_hooks_run_check_and_check_fix():
+    text = (ROOT / ".pre-commit-hooks.yaml").read_text()
+    hooks = {}
+    for block in re.split(r"^-\s+", text, flags=re.M)[1:]:
+        fields = dict(re.findall(r"^\s*(\w+):\s*(.+?)\s*$", block, re.M))
+        hooks[fields["id"]] = fields
+    assert {name: hook["entry"] for name, hook in hooks.items()} == {
+        "conv-lint": "conv-lint check", "conv-lint-fix": "conv-lint check --fix"}
+    for hook in hooks.values():
+        assert hook["language"] == "python" and hook["types"] == "[python]"
+    snippet = next(body for language, body in blocks(section("`conv-lint check`"))
+                   if language == "yaml")
+    assert "- id: conv-lint\n" in snippet

@@ -93,11 +93,11 @@ def test_fixture_is_labelled_right_by_torch(path):
     expectations = oracle.error_expectations(path)
     roots = fixture_roots(path)
     module = oracle.load_fixture(path)
-    outcomes = {root.cls: oracle.run_root(module, root, path) for root in roots}
+    outcomes = {root: oracle.run_root(module, root, path) for root in roots}
 
     if not expectations:
         for root in roots:
-            outcome = outcomes[root.cls]
+            outcome = outcomes[root]
             assert outcome.error is None, (
                 f"{path.name}: {root.cls} has no `# expect: CNV1xx` but torch fails: "
                 f"{outcome.describe()} -> `{source_line(path, outcome.line or 0)}`")
@@ -108,8 +108,8 @@ def test_fixture_is_labelled_right_by_torch(path):
 
     confirmed: set[int] = set()
     for root in roots:
-        outcome = outcomes[root.cls]
-        where = f"{path.name}: {root.cls} on {root.shape}"
+        outcome = outcomes[root]
+        where = f"{path.name}: {root.cls}({', '.join(map(repr, root.args))}) on {root.shape}"
         if outcome.error is None:
             assert outcome.batch != oracle.BATCH, (
                 f"{where} runs under torch, yet the file expects "
@@ -164,7 +164,7 @@ def check_fails_at_every_size(path, module, root, reference):
     """An `# oracle:` fixture claims its bug for every input size: sweep sizes under torch."""
     if reference.stage == "construct":
         return  # construction does not see the input: it fails for every size
-    model = oracle.build(module, root.cls)
+    model = oracle.build(module, root.cls, root.args)
     for shape in oracle.sweep_shapes(root.shape):
         outcome = oracle.run_model(model, shape, path)
         where = f"{path.name}: {root.cls} on {shape}"
@@ -231,7 +231,7 @@ def test_explain_shapes_equal_torch(path):
     dynamic = oracle.dynamic_classes(path)
     problems: list[str] = []
     for root in fixture_roots(path):
-        model = oracle.build(module, root.cls)
+        model = oracle.build(module, root.cls, root.args)
         calls = oracle.trace_calls(model, root.shape)
         analysis = analyse(source, str(path), root.shape)
         tables = [table for table in analysis.models if table.cls == root.cls]
@@ -243,7 +243,8 @@ def test_explain_shapes_equal_torch(path):
         if table.input_shape is not None and list(table.input_shape) != list(root.shape):
             problems.append(f"{root.cls}: input shape {table.input_shape}, not {list(root.shape)}")
         problems += compare_rows(root.cls, table.layers, calls,
-                                 oracle.excused_names(model, dynamic))
+                                 oracle.excused_names(model, dynamic),
+                                 oracle.bindings(module, root) if root.args else {})
     assert not problems, f"{path.name}: explain disagrees with torch\n  " + "\n  ".join(problems)
 
 
@@ -257,20 +258,21 @@ def test_explain_shapes_equal_torch_up_to_the_error(path):
     problems: list[str] = []
     for root in fixture_roots(path):
         try:
-            model = oracle.build(module, root.cls)
+            model = oracle.build(module, root.cls, root.args)
         except Exception:
             continue  # fails at construction: torch completed no call to compare with
         completed = {(call.name, call.occurrence): call
                      for call in oracle.trace_calls(model, root.shape, partial=True)
                      if call.shape is not None}
         tables = [t for t in analyse(source, str(path), root.shape).models if t.cls == root.cls]
+        names = oracle.bindings(module, root) if root.args else {}
         occurrences: Counter = Counter()
         for row in tables[0].layers if tables else []:
             call = completed.get((row.name, occurrences[row.name]))
             occurrences[row.name] += 1
-            if call is not None and is_concrete(row.output_shape) \
-                    and list(row.output_shape) != list(call.shape):
-                problems.append(f"{root.cls}: {row.name}: shape {row.output_shape}, "
+            shape = oracle.concrete_shape(row.output_shape, names)
+            if call is not None and is_concrete(shape) and list(shape) != list(call.shape):
+                problems.append(f"{root.cls}{root.args}: {row.name}: shape {row.output_shape}, "
                                 f"torch {list(call.shape)}")
     assert not problems, f"{path.name}: explain disagrees with torch\n  " + "\n  ".join(problems)
 
@@ -279,8 +281,11 @@ def is_concrete(shape) -> bool:
     return isinstance(shape, (list, tuple)) and all(type(size) is int for size in shape)
 
 
-def compare_rows(cls, rows, calls, excused) -> list[str]:
-    """Match the k-th row of a name to torch's k-th call of that module and compare."""
+def compare_rows(cls, rows, calls, excused, names=None) -> list[str]:
+    """Match the k-th row of a name to torch's k-th call of that module and compare.
+
+    ``names``: the values torch built the root with, for rows sized by the linter's symbols
+    (their parameter counts stay unknown: polynomials of the symbols are not counted)."""
     position = {(call.name, call.occurrence): index for index, call in enumerate(calls)}
     occurrences: Counter = Counter()
     covered: set[int] = set()
@@ -300,13 +305,14 @@ def compare_rows(cls, rows, calls, excused) -> list[str]:
         order.append(index)
         if row.type != call.type:
             problems.append(f"{label}: type {row.type}, torch {call.type}")
-        if is_concrete(row.output_shape):
+        shape = oracle.concrete_shape(row.output_shape, names or {})
+        if is_concrete(shape):
             covered.add(index)
-            if call.shape is not None and list(row.output_shape) != list(call.shape):
-                problems.append(f"{label}: shape {list(row.output_shape)}, "
+            if call.shape is not None and list(shape) != list(call.shape):
+                problems.append(f"{label}: shape {row.output_shape} = {list(shape)}, "
                                 f"torch {list(call.shape)}")
         if row.params is None:
-            if call.name not in excused:
+            if call.name not in excused and not names:
                 problems.append(f"{label}: params unknown, torch {call.params}")
         elif row.params != call.params:
             problems.append(f"{label}: params {row.params}, torch {call.params}")

@@ -4,12 +4,14 @@ that read arguments and dims and word the problems."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional
+from typing import Optional, Union
 
 from conv_lint import sizes
+from conv_lint.symbols import Poly
 from conv_lint.values import UNKNOWN
 
 Shape = tuple
+Channels = Union[int, Poly]  # a channel or feature count, exact in unresolved parameters
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,11 @@ def _wrong_rank(expected: str, shape: Shape) -> Problem:
 def _int(value) -> Optional[int]:
     """``value`` if it is a plain int (a bool is a flag, not a size), else None."""
     return value if type(value) is int else None
+
+
+def _channels(value) -> Optional[Channels]:
+    """A channel or feature count: a plain int, or a Poly of unresolved parameters; else None."""
+    return value if type(value) is int or isinstance(value, Poly) else None
 
 
 def _ints(value) -> Optional[tuple]:
@@ -74,7 +81,7 @@ def _sized(dim) -> bool:
     return dim is not None and dim is not sizes.BATCH
 
 
-def _differs(expected: int, got) -> bool:
+def _differs(expected, got) -> bool:
     """Is ``got`` (a dim) different from ``expected`` for every valid input size?"""
     return _sized(got) and sizes.proven_different(got, expected)
 
@@ -192,8 +199,8 @@ class Family:
     def params(self, bound: dict) -> Optional[int]:
         return 0
 
-    def in_channels(self, bound: dict) -> Optional[int]:
+    def in_channels(self, bound: dict) -> Optional[Channels]:
         return None
 
-    def out_channels(self, bound: dict) -> Optional[int]:
+    def out_channels(self, bound: dict) -> Optional[Channels]:
         return None

@@ -7,8 +7,8 @@ from typing import Optional
 
 from conv_lint import sizes
 from conv_lint.layers.base import (
-    Family, Problem, Shape, _below, _differs, _first, _flag, _int, _ints, _invalid,
-    _kernel_detail, _lengths, _per_axis, _sized, _spatial_ranks, _too_small, _wrong_rank,
+    Channels, Family, Problem, Shape, _below, _channels, _differs, _first, _flag, _int, _ints,
+    _invalid, _kernel_detail, _lengths, _per_axis, _sized, _spatial_ranks, _too_small, _wrong_rank,
     dim_text,
 )
 from conv_lint.layers.resizing import _pad_shape
@@ -146,7 +146,7 @@ class Conv(Family):
         if len(shape) == r + 1 and shape[0] is sizes.BATCH:
             return None, []  # torch would read the batch as channels: nothing sure to say
         c = len(shape) - r - 1
-        expected = _int(b["in_channels"])
+        expected = _channels(b["in_channels"])
         if expected is not None and _differs(expected, shape[c]):
             return None, [Problem("CNV101", {"expected": expected, "got": dim_text(shape[c])},
                                   "in_channels")]
@@ -159,7 +159,7 @@ class Conv(Family):
         late = _first(*self._late_problems(b)) if pads_first else []
         if late:
             return None, late
-        return shape[:c] + (_int(b["out_channels"]),) + tuple(dims), []
+        return shape[:c] + (_channels(b["out_channels"]),) + tuple(dims), []
 
     def _axis_out(self, b: dict, i: int, n) -> tuple:
         r = self.rank
@@ -201,8 +201,8 @@ class Conv(Family):
             weight *= k
         return weight + (c_out if bias else 0)
 
-    def in_channels(self, b: dict) -> Optional[int]:
-        return _int(b["in_channels"])
+    def in_channels(self, b: dict) -> Optional[Channels]:
+        return _channels(b["in_channels"])
 
-    def out_channels(self, b: dict) -> Optional[int]:
-        return _int(b["out_channels"])
+    def out_channels(self, b: dict) -> Optional[Channels]:
+        return _channels(b["out_channels"])

@@ -7,7 +7,8 @@ from typing import Optional
 
 from conv_lint import sizes
 from conv_lint.layers.base import (
-    Family, Problem, Shape, _flag, _int, _or_higher, _sized, _wrong_rank, dim_text,
+    Channels, Family, Problem, Shape, _channels, _flag, _int, _or_higher, _sized, _wrong_rank,
+    dim_text,
 )
 
 
@@ -15,6 +16,9 @@ def _linear_problem(expected: Optional[int], got, arg: str) -> Optional[Problem]
     """CNV103; a symbolic ``got`` only when no input size fits, with the sizes that would."""
     if expected is None or not _sized(got):
         return None
+    if isinstance(expected, sizes.Poly) or isinstance(got, sizes.Poly):
+        return Problem("CNV103", {"expected": expected, "got": dim_text(got)}, arg) \
+            if sizes.proven_different(got, expected) else None
     if type(got) is int:
         return None if got == expected else Problem(
             "CNV103", {"expected": expected, "got": got}, arg)
@@ -60,10 +64,10 @@ class Linear(Family):
         if len(shape) < 1:
             return None, [_wrong_rank(_or_higher(1), shape)]
         first = self.inputs[0]
-        problem = _linear_problem(_int(b[first]), shape[-1], first)
+        problem = _linear_problem(_channels(b[first]), shape[-1], first)
         if problem is not None:
             return None, [problem]
-        return shape[:-1] + (_int(b["out_features"]),), []
+        return shape[:-1] + (_channels(b["out_features"]),), []
 
     def params(self, b: dict) -> Optional[int]:
         counts = [_int(b[name]) for name in self.inputs + ("out_features",)]
@@ -75,8 +79,8 @@ class Linear(Family):
             weight *= c
         return weight + (counts[-1] if bias else 0)
 
-    def in_channels(self, b: dict) -> Optional[int]:
-        return _int(b[self.inputs[0]])
+    def in_channels(self, b: dict) -> Optional[Channels]:
+        return _channels(b[self.inputs[0]])
 
-    def out_channels(self, b: dict) -> Optional[int]:
-        return _int(b["out_features"])
+    def out_channels(self, b: dict) -> Optional[Channels]:
+        return _channels(b["out_features"])

@@ -7,8 +7,9 @@ from typing import Optional
 
 from conv_lint import sizes
 from conv_lint.layers.base import (
-    Family, Problem, Shape, _differs, _first, _flag, _int, _ints, _invalid, _not_positive,
-    _or_higher, _result, _spatial_ranks, _too_small, _wrong_rank, dim_text, shape_text,
+    Channels, Family, Problem, Shape, _channels, _differs, _first, _flag, _int, _ints, _invalid,
+    _not_positive, _or_higher, _result, _spatial_ranks, _too_small, _wrong_rank, dim_text,
+    shape_text,
 )
 
 
@@ -23,7 +24,7 @@ def _affine_params(b: dict, flag: str, count: Optional[int]) -> Optional[int]:
 def _features_problem(b: dict, got, compared: Optional[bool]) -> Optional[Problem]:
     """CNV102 when weights or running stats (``compared``: the layer has some) are sized for
     other features than the input's ``got``. Without either, torch never compares the two."""
-    expected = _int(b["num_features"])
+    expected = _channels(b["num_features"])
     if compared and expected is not None and _differs(expected, got):
         return Problem("CNV102", {"expected": expected, "got": dim_text(got),
                                   "what": "features"}, "num_features")
@@ -44,8 +45,8 @@ class _FeatureNorm(Family):
     def params(self, b: dict) -> Optional[int]:
         return _affine_params(b, "affine", _int(b["num_features"]))
 
-    def in_channels(self, b: dict) -> Optional[int]:
-        return _int(b["num_features"])
+    def in_channels(self, b: dict) -> Optional[Channels]:
+        return _channels(b["num_features"])
 
     out_channels = in_channels
 
@@ -104,7 +105,7 @@ class GroupNorm(Family):
     def apply(self, b: dict, shape: Shape) -> tuple:
         if len(shape) < 2:
             return None, [_wrong_rank(_or_higher(2), shape)]
-        groups, channels, got = _int(b["num_groups"]), _int(b.get("num_channels")), shape[1]
+        groups, channels, got = _int(b["num_groups"]), _channels(b.get("num_channels")), shape[1]
         if groups and type(got) is int and got % groups:  # torch checks this first
             return None, [Problem("CNV109", {"what": "input channels", "value": got,
                                              "groups": groups}, "num_groups")]
@@ -116,8 +117,8 @@ class GroupNorm(Family):
     def params(self, b: dict) -> Optional[int]:
         return _affine_params(b, "affine", _int(b.get("num_channels")))
 
-    def in_channels(self, b: dict) -> Optional[int]:
-        return _int(b.get("num_channels"))
+    def in_channels(self, b: dict) -> Optional[Channels]:
+        return _channels(b.get("num_channels"))
 
     out_channels = in_channels
 
