@@ -100,14 +100,14 @@ def _analyse(source: str, filename: str, input_shape, tables: bool, options,
     from conv_lint.project import parsed_if_unchanged
 
     try:  # the file may be a sibling of files linted before: its tree is cached then
-        module = parsed_if_unchanged(filename, source) or cst.parse_module(source)
+        module = parsed_if_unchanged(filename, source) or _parse(source)
     except cst.ParserSyntaxError as error:
         return Analysis(error=f"syntax error: {str(error).splitlines()[0]}")
     models = _run_models(module, source, filename, input_shape, tables, options)
     interpreter, analysis = models.interpreter, models.analysis
     if not interpreter.reports and not models.tables:
         return analysis
-    positions = _positions(module)
+    positions = _positions(module, interpreter.reports, models.tables)
 
     def recheck(fix: Fix, node) -> bool:
         return _still_sound(source, filename, fix, node, models, input_shape, options)
@@ -220,13 +220,30 @@ def _still_sound(source: str, filename: str, fix: Fix, node, original: _Models, 
     return True
 
 
+def _parse(source: str):
+    """libcst's parse with the cycle collector paused: the parse makes no garbage cycles, and the
+    collector's passes over the growing tree cost a fifth of the parse of a 10,000-line file."""
+    import gc
+
+    import libcst as cst
+
+    paused = gc.isenabled()
+    if paused:
+        gc.disable()
+    try:
+        return cst.parse_module(source)
+    finally:
+        if paused:
+            gc.enable()
+
+
 def _warn(interpreter, run, options) -> None:
     """The design rules' warnings on one model run; a failing rule costs only its own."""
     from conv_lint.rules import RULES
 
     for rule in RULES:
         try:
-            for node, fields in rule.check(run, options):
+            for node, fields in run.warnings(rule, options):
                 report = interpreter.warn(node, rule.code, **fields)
                 change = rule.change(run, node, fields)
                 if change is not None:
@@ -237,29 +254,42 @@ def _warn(interpreter, run, options) -> None:
 
 def _roots(interpreter) -> list:
     """Module classes no other module class in the file refers to: the models, not their blocks."""
-    import libcst as cst
+    from conv_lint.walk import names_in
 
     classes = interpreter.module_classes()
     names = {info.name for info in classes}
     used: set = set()
-
-    class Names(cst.CSTVisitor):
-        def __init__(self, owner: str) -> None:
-            self.owner = owner
-
-        def visit_Name(self, node: cst.Name) -> None:
-            if node.value in names and node.value != self.owner:
-                used.add(node.value)
-
     for info in classes:
-        info.node.body.visit(Names(info.name))
+        used |= (names_in(info.node.body) & names) - {info.name}
     return [info for info in classes if info.name not in used]
 
 
-def _positions(module):
-    from libcst.metadata import MetadataWrapper, PositionProvider
+def _positions(module, reports, runs) -> dict:
+    """The ranges of the nodes findings and table rows point at; any other node's (the
+    arguments a fix edits) only when asked for."""
+    nodes = [report.node for report in reports]
+    for info, rows, *_ in runs:
+        nodes.append(info.node.name)
+        nodes.extend(row.node for row in rows)
+    return _Ranges(module, nodes)
 
-    return MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+
+class _Ranges(dict):
+    """Node -> CodeRange, filled for the nodes given first, then one lookup at a time."""
+
+    def __init__(self, module, nodes) -> None:
+        from conv_lint.positions import ranges
+
+        super().__init__(ranges(module, nodes))
+        self.module = module
+
+    def __missing__(self, node):
+        from conv_lint.positions import ranges
+
+        self.update(ranges(self.module, [node]))
+        if not dict.__contains__(self, node):
+            raise KeyError(node)
+        return dict.__getitem__(self, node)
 
 
 def _table(info, rows, shape, forced, settled, positions) -> ModelTable:

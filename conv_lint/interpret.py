@@ -25,7 +25,7 @@ from conv_lint.joins import join, join_all, join_dicts, replace
 from conv_lint.project import Project, Resolver, Scope
 from conv_lint.pyvalues import (
     BUILTINS, MATH, MAX_UNROLL, arith, as_sequence, call_builtin, call_math, compare, hashable,
-    is_int, unary,
+    is_int, literal_number, unary,
 )
 from conv_lint.values import (
     UNKNOWN, ClassRef, Container, FunctionRef, LazyInput, Layer, ListValue, Module, Tensor,
@@ -530,10 +530,17 @@ class FileInterpreter(ShapeFlow):
 
     def eval(self, node: cst.BaseExpression, frame: Frame):
         self._tick()
+        kind = type(node)  # the commonest first, by exact type: isinstance on libcst's ABCs is slow
+        if kind is cst.Name:
+            return self._lookup(node.value, frame)
+        if kind is cst.Call:
+            return self._call(node, frame)
+        if kind is cst.Attribute:
+            return self._attribute(node, frame)
         if isinstance(node, cst.Integer):
-            return node.evaluated_value
+            return literal_number(node, int)
         if isinstance(node, cst.Float):
-            return node.evaluated_value
+            return literal_number(node, float)
         if isinstance(node, (cst.SimpleString, cst.ConcatenatedString)):
             value = node.evaluated_value
             return value if isinstance(value, str) else UNKNOWN

@@ -142,7 +142,7 @@ class ConvLintPlugin:
 
     def run(self) -> Iterator[tuple[int, int, str, type]]:
         source = "".join(self.lines)
-        if not MODEL_HINT.search(source):
+        if not may_hold_model(source):
             return
         try:
             from conv_lint import engine
@@ -157,6 +157,25 @@ class ConvLintPlugin:
             LOG.info("conv-lint skipped %s: %s", self.filename, analysis.error)
         for finding in analysis.findings:
             yield finding.line, finding.col, f"{finding.code} {finding.message}", type(self)
+
+
+_MODEL_WORDS = ("torch", "nn")
+
+
+def may_hold_model(source: str) -> bool:
+    """Does the word `torch` or `nn` occur in ``source``?
+
+    ``MODEL_HINT.search(source)`` is the definition, but a regex starting with ``\\b`` is tried at
+    every position (~4 ms for 100 KB); str.find jumps from one candidate to the next, and the
+    regex only judges the word boundaries there (``pos`` lets ``\\b`` see the character before).
+    """
+    for word in _MODEL_WORDS:
+        at = source.find(word)
+        while at >= 0:
+            if MODEL_HINT.match(source, at, at + len(word) + 1):
+                return True
+            at = source.find(word, at + 1)
+    return False
 
 
 def _fail(message: str) -> NoReturn:

@@ -10,8 +10,9 @@ size; a missing file or a parse failure means unknown (silent).
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Optional
+from typing import Iterator, Optional
 
 import libcst as cst
 
@@ -36,9 +37,26 @@ class Scope:
     constants: dict = field(default_factory=dict)
 
 
+_READ: Optional[set] = None  # the files read while a recording is on (see reading())
+
+
+@contextmanager
+def reading() -> Iterator[set]:
+    """The paths of the files the analysis reads inside the block: what its result depends on
+    besides the linted source (a content cache must check them)."""
+    global _READ
+    previous, _READ = _READ, set()
+    try:
+        yield _READ
+    finally:
+        _READ = previous
+
+
 def parse_file(path: str) -> Optional[cst.Module]:
     """``path`` parsed by libcst, cached while its mtime and size stay; None if unreadable."""
     path = os.path.abspath(path)
+    if _READ is not None:
+        _READ.add(path)
     try:
         stat = os.stat(path)
     except OSError:

@@ -285,15 +285,16 @@ def test_formats_carry_fixes_and_escape_what_they_must():
 
 # -- --diff and --fix ---------------------------------------------------------------------------
 
-def inject_fix(folder: Path, source: str) -> None:
-    """A cache entry for ``source`` whose finding carries a hand-made fix (the test hook)."""
+def inject_fix(folder: Path, source: str, path: Path) -> None:
+    """A cache entry for ``source`` at ``path`` whose finding carries a hand-made fix (the
+    test hook: the command must apply what the entry says, whatever the engine would say)."""
     cache = Cache(folder / ".conv_lint_cache", salt(None, Options()))
-    cache.put(cache.key(source), [fixed_finding(source)], None)
+    cache.put(cache.key(source, str(path)), [fixed_finding(source)], None)
 
 
 def test_diff_and_fix_apply_the_fixes_once_and_torch_runs_the_result(tmp_path):
     tree(tmp_path, {"net.py": BROKEN, "clean.py": CLEAN})
-    inject_fix(tmp_path, BROKEN)
+    inject_fix(tmp_path, BROKEN, tmp_path / "net.py")
     diff = check("--diff", cwd=tmp_path)
     assert diff.returncode == 1 and diff.stderr == ""
     assert diff.stdout.splitlines()[:2] == ["--- a/net.py", "+++ b/net.py"]
@@ -319,7 +320,7 @@ def test_diff_and_fix_apply_the_fixes_once_and_torch_runs_the_result(tmp_path):
 
 
 def test_fix_from_stdin_prints_the_fixed_source(tmp_path):
-    inject_fix(tmp_path, BROKEN)
+    inject_fix(tmp_path, BROKEN, tmp_path)  # stdin without --stdin-filename: the cwd
     result = check("--fix", "-", cwd=tmp_path, stdin=BROKEN)
     assert result.returncode == 0
     assert result.stdout == BROKEN.replace("nn.Conv2d(16, 32, 5)", "nn.Conv2d(32, 32, 5)")
@@ -484,7 +485,60 @@ def test_fix_keeps_line_endings_and_encoding(tmp_path):
     finding = fixed_finding(source)
     shifted = Finding(finding.line + 2, finding.col, finding.code, finding.message, finding.fix)
     cache = Cache(tmp_path / ".conv_lint_cache", salt(None, Options()))
-    cache.put(cache.key(source), [shifted], None)
+    cache.put(cache.key(source, str(tmp_path / "net.py")), [shifted], None)
     assert check("--fix", cwd=tmp_path).returncode == 0
     expected = source.replace("nn.Conv2d(16, 32, 5)", "nn.Conv2d(32, 32, 5)")
     assert (tmp_path / "net.py").read_bytes() == expected.encode("latin-1")
+
+
+SIBLING_MODEL = """import torch.nn as nn
+
+from .blocks import Stem
+
+
+# conv-lint: input-shape=3,32,32
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.stem = Stem()
+        self.head = nn.Conv2d(16, 8, 1)
+
+    def forward(self, x):
+        return self.head(self.stem(x))
+"""
+SIBLING_BLOCKS = """import torch.nn as nn
+
+
+class Stem(nn.Module):
+    def __init__(self, width=16):
+        super().__init__()
+        self.conv = nn.Conv2d(3, width, 3, padding=1)
+
+    def forward(self, x):
+        return self.conv(x)
+"""
+
+
+def test_a_cached_result_is_not_reused_once_a_sibling_it_read_changes(tmp_path):
+    """model.py's findings depend on blocks.py: edit blocks.py (the stem now gives 32 channels,
+    and torch fails in the head) and the unchanged model.py is analysed again."""
+    tree(tmp_path, {"pkg/__init__.py": "", "pkg/model.py": SIBLING_MODEL,
+                    "pkg/blocks.py": SIBLING_BLOCKS})
+    assert check("pkg", cwd=tmp_path).returncode == 0
+    (tmp_path / "pkg" / "blocks.py").write_text(SIBLING_BLOCKS.replace("width=16", "width=32"))
+    again = check("pkg", cwd=tmp_path)
+    assert again.returncode == 1
+    assert {code for _path, _line, code in reported(again)} == {"CNV101"}
+    sys.path.insert(0, str(tmp_path))
+    try:
+        import importlib
+
+        import torch
+
+        model = importlib.import_module("pkg.model").Net()
+        with pytest.raises(RuntimeError, match="expected input.* to have 16 channels"):
+            model(torch.zeros(1, 3, 32, 32))
+    finally:
+        sys.path.remove(str(tmp_path))
+        for name in [n for n in sys.modules if n == "pkg" or n.startswith("pkg.")]:
+            del sys.modules[name]

@@ -46,9 +46,11 @@ class Cache:
         self.hits = 0
         self.misses = 0
 
-    def key(self, source: str) -> str:
+    def key(self, source: str, filename: str = "") -> str:
+        """By content, salt and place: the same text elsewhere may import other siblings."""
         text = source.encode("utf-8", "surrogatepass")
-        return hashlib.sha256(self.salt + b"\0" + text).hexdigest()
+        place = filename.encode("utf-8", "surrogatepass")
+        return hashlib.sha256(self.salt + b"\0" + place + b"\0" + text).hexdigest()
 
     def get(self, key: str) -> Optional[tuple[list[Finding], Optional[str]]]:
         """(findings, analysis error) stored under ``key``, or None."""
@@ -57,16 +59,21 @@ class Cache:
         try:
             entry = json.loads((self.folder / key[:2] / f"{key}.json").read_text("utf-8"))
             found = [_finding(item) for item in entry["findings"]], entry["error"]
+            if fingerprints(entry.get("read", {})) != entry.get("read", {}):
+                raise ValueError("a sibling module changed")
         except (OSError, ValueError, KeyError, TypeError, AttributeError):
             self.misses += 1  # absent or corrupt: analyse again (and overwrite it)
             return None
         self.hits += 1
         return found
 
-    def put(self, key: str, findings: list[Finding], error: Optional[str]) -> None:
+    def put(self, key: str, findings: list[Finding], error: Optional[str],
+            read: Optional[dict] = None) -> None:
+        """``read``: the fingerprints of the sibling files the analysis read."""
         if self.folder is None:
             return
-        entry = {"findings": [finding_json(finding) for finding in findings], "error": error}
+        entry = {"findings": [finding_json(finding) for finding in findings], "error": error,
+                 "read": read or {}}
         try:
             self._prepare()
             folder = self.folder / key[:2]
@@ -85,6 +92,18 @@ class Cache:
             (self.folder / ".gitignore").write_text("# created by conv-lint\n*\n")
             (self.folder / "CACHEDIR.TAG").write_text(
                 "Signature: 8a477f597d28d172789f06886806bc55\n# conv-lint cache\n")
+
+
+def fingerprints(paths) -> dict:
+    """Path -> hash of its bytes ("" if unreadable): what a cached result read besides its own
+    source, compared again before the result is reused."""
+    prints = {}
+    for path in sorted(paths):
+        try:
+            prints[path] = hashlib.sha256(Path(path).read_bytes()).hexdigest()
+        except OSError:
+            prints[path] = ""
+    return prints
 
 
 def finding_json(finding: Finding) -> dict:

@@ -210,7 +210,8 @@ class Check:
                 self.failed = True
 
     def _reports(self, targets: list[Target]) -> list[formats.Report]:
-        results = self.runner.analyse([target.source for target in targets])
+        results = self.runner.analyse([target.source for target in targets],
+                                      [str(target.path) for target in targets])
         lines = self._changed_lines(targets)
         reports = []
         for target, (findings, error) in zip(targets, results):
@@ -256,7 +257,7 @@ class Check:
             if fixed == source:
                 break
             source = fixed
-            [(findings, _)] = self.runner.analyse([source])
+            [(findings, _)] = self.runner.analyse([source], [str(target.path)])
             report = report._replace(source=source, findings=self._shown_findings(
                 dataclasses.replace(target, source=source), findings, ALL_LINES))
         return source, report

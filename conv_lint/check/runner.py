@@ -12,22 +12,26 @@ from concurrent.futures.process import BrokenProcessPool
 from itertools import repeat
 from typing import Any, Optional
 
-from conv_lint.check.cache import Cache
-from conv_lint.plugin import MODEL_HINT
+from conv_lint.check.cache import Cache, fingerprints
+from conv_lint.plugin import may_hold_model
 
 PARALLEL_FROM = 8  # uncached files from which starting worker processes pays off
 
 Result = tuple[list, Optional[str]]  # (engine findings, why the file or a class was skipped)
 
 
-def analyse_source(source: str, input_shape: Optional[tuple[int, ...]], options: Any) -> Result:
-    """The flake8 plugin's analysis of one source: same prefilter, same engine call."""
-    if not MODEL_HINT.search(source):
-        return [], None
-    from conv_lint import engine
+def analyse_source(source: str, filename: str, input_shape: Optional[tuple[int, ...]],
+                   options: Any) -> tuple[list, Optional[str], dict]:
+    """The flake8 plugin's analysis of one source: same prefilter, same engine call; with the
+    fingerprints of the sibling files it read (its result depends on them too)."""
+    if not may_hold_model(source):
+        return [], None, {}
+    from conv_lint import engine, project
 
-    analysis = engine.analyse(source, input_shape=input_shape, tables=False, options=options)
-    return analysis.findings, analysis.error
+    with project.reading() as read:
+        analysis = engine.analyse(source, filename, input_shape, tables=False, options=options)
+    read.discard(os.path.abspath(filename))
+    return analysis.findings, analysis.error, fingerprints(read)
 
 
 class Runner:
@@ -41,33 +45,35 @@ class Runner:
         self.workers = workers or os.cpu_count() or 1
         self.analysed = 0  # sources the engine ran on (cache misses with a model hint)
 
-    def analyse(self, sources: list[str]) -> list[Result]:
+    def analyse(self, sources: list[str], filenames: list[str]) -> list[Result]:
+        """Each source's result; ``filenames`` (absolute) locate the project's sibling modules."""
         results: list[Optional[Result]] = [None] * len(sources)
         todo = []  # (index, cache key) of the sources to analyse
-        for index, source in enumerate(sources):
-            if not MODEL_HINT.search(source):
+        for index, (source, filename) in enumerate(zip(sources, filenames)):
+            if not may_hold_model(source):
                 results[index] = ([], None)
                 continue
-            key = self.cache.key(source)
+            key = self.cache.key(source, filename)
             results[index] = self.cache.get(key)
             if results[index] is None:
                 todo.append((index, key))
-        fresh = self._run([sources[index] for index, _ in todo])
-        for (index, key), result in zip(todo, fresh):
-            self.cache.put(key, *result)
-            results[index] = result
+        fresh = self._run([sources[index] for index, _ in todo],
+                          [filenames[index] for index, _ in todo])
+        for (index, key), (findings, error, read) in zip(todo, fresh):
+            self.cache.put(key, findings, error, read)
+            results[index] = (findings, error)
         self.analysed += len(todo)
         return results  # type: ignore[return-value]
 
-    def _run(self, sources: list[str]) -> list[Result]:
+    def _run(self, sources: list[str], filenames: list[str]) -> list:
+        shape, options = self.input_shape, self.options
         if len(sources) < PARALLEL_FROM or self.workers < 2:
-            return [analyse_source(source, self.input_shape, self.options) for source in sources]
+            return [analyse_source(s, f, shape, options) for s, f in zip(sources, filenames)]
         workers = min(self.workers, len(sources))
         chunk = max(1, len(sources) // (4 * workers))
         try:
             with ProcessPoolExecutor(max_workers=workers) as pool:
-                return list(pool.map(analyse_source, sources, repeat(self.input_shape),
-                                     repeat(self.options), chunksize=chunk))
+                return list(pool.map(analyse_source, sources, filenames, repeat(shape),
+                                     repeat(options), chunksize=chunk))
         except (OSError, BrokenProcessPool):  # no processes here (a sandbox): one at a time
-            return [analyse_source(source, self.input_shape, self.options)
-                    for source in sources]
+            return [analyse_source(s, f, shape, options) for s, f in zip(sources, filenames)]

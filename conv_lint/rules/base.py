@@ -20,6 +20,21 @@ class ModelRun:
     calls: list
     names: dict = field(default_factory=dict)  # id(module) -> named_modules() name
     concrete: bool = False  # an input shape was given: sizes are ints
+    # rule code -> its (node, fields) warnings on this run: rules consult the rules below them,
+    # and each rule should check a run once, not once per rule above it.
+    warnings_by_code: dict = field(default_factory=dict, repr=False, compare=False)
+
+    def warnings(self, rule: "Rule", options: Options) -> list:
+        """``rule``'s warnings on this run, checked once; a rule that fails keeps those it gave
+        before failing."""
+        if rule.code not in self.warnings_by_code:
+            found: list = []
+            try:
+                found.extend(rule.check(self, options))
+            except Exception:  # noqa: BLE001 - one rule's bug must not cost the others theirs
+                pass
+            self.warnings_by_code[rule.code] = found
+        return self.warnings_by_code[rule.code]
 
     def parent(self, call) -> Optional[str]:
         """The name of the module that holds ``call``'s layer ("" for the model itself)."""

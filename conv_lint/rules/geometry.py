@@ -338,12 +338,8 @@ def nodes_flagged_before(run, options, code: str) -> set:
 
     flagged: set = set()
     for rule in RULES:
-        if rule.code >= code:
-            continue
-        try:
-            flagged.update(id(node) for node, _fields in rule.check(run, options))
-        except Exception:  # noqa: BLE001 - another rule's bug must not silence this one
-            continue
+        if rule.code < code:
+            flagged.update(id(node) for node, _fields in run.warnings(rule, options))
     return flagged
 
 
