@@ -1078,9 +1078,9 @@ def _pure_call(fn: cst.FunctionDef, args: list, kwargs: dict):
     is a symbol of its own (equal only to the same call). Unknown unless some argument is
     symbolic and all are numbers."""
     values = list(args) + [kwargs[k] for k in sorted(kwargs)]
-    numbers = (int, float, str, type(None), symbols.Poly, symbols.Scaled)
-    if not all(isinstance(v, numbers) for v in values) or not any(
-            isinstance(v, (symbols.Poly, symbols.Scaled)) for v in values):
+    made = (symbols.Poly, symbols.Scaled, symbols.Real)
+    if not all(isinstance(v, (int, float, str, type(None)) + made) for v in values) or not any(
+            isinstance(v, made) for v in values):
         return UNKNOWN
     shown = ", ".join([str(v) for v in args] + [f"{k}={kwargs[k]}" for k in sorted(kwargs)])
     return symbols.call(fn.name.value, id(fn), tuple(values), tuple(sorted(kwargs)), shown)

@@ -24,6 +24,7 @@ from typing import Dict, Optional, Tuple, Union
 _MAX_TERMS = 16  # past these a value is not a channel count anyone writes: unknown
 _MAX_DEGREE = 4
 _MAX_COEFF = 10**12
+_MAX_TEXT = 200  # an opaque float longer than this is not a channel computation
 
 _uids = itertools.count(1)
 
@@ -157,8 +158,41 @@ class Scaled:
         return f"{_wrapped(self.poly)}*{self.ratio}"
 
 
-def _wrapped(a: Value) -> str:
-    return str(a) if not isinstance(a, Poly) or a.atomic else f"({a})"
+@dataclass(frozen=True)
+class Real:
+    """A float computed from symbols that no exact form holds (``c * 0.0625 * (2/3)``): only
+    the same computation equals it. ``int()`` of it is an opaque channel count."""
+
+    key: tuple
+    text: str
+
+    def __str__(self) -> str:
+        return self.text
+
+
+_REAL_OPS = {"Add": "+", "Subtract": "-", "Multiply": "*", "Divide": "/"}
+
+
+def _real(op: str, a, b) -> Optional[Real]:
+    """``a op b`` kept as an opaque float; numbers only (a float's repr is exact)."""
+    kinds = (Poly, Scaled, Real)
+    if op not in _REAL_OPS or not all(isinstance(v, kinds) or type(v) in (int, float)
+                                       for v in (a, b)):
+        return None
+    if op != "Divide" and not any(isinstance(v, (Scaled, Real)) or type(v) is float
+                                  for v in (a, b)):
+        return None  # integer arithmetic past the bounds stays unknown
+    text = f"{_wrapped(a)} {_REAL_OPS[op]} {_wrapped(b)}"
+    if len(text) > _MAX_TEXT:
+        return None
+    key = (op, a.key if isinstance(a, Real) else a, b.key if isinstance(b, Real) else b)
+    return Real(key, text)
+
+
+def _wrapped(a) -> str:
+    if isinstance(a, Real) or (isinstance(a, Poly) and not a.atomic):
+        return f"({a})"
+    return repr(a) if type(a) is float else str(a)
 
 
 def _dyadic(value) -> Optional[Fraction]:
@@ -170,7 +204,15 @@ def _dyadic(value) -> Optional[Fraction]:
 
 
 def arith(op: str, a, b):
-    """A Python binary operation with a Poly (or Scaled) operand; None where not exact."""
+    """A Python binary operation with a Poly, Scaled or Real operand: exact where it can be,
+    else an opaque Real for float arithmetic; None for anything else."""
+    exact = _exact_arith(op, a, b)
+    return exact if exact is not None else _real(op, a, b)
+
+
+def _exact_arith(op: str, a, b):
+    if isinstance(a, Real) or isinstance(b, Real):
+        return None
     a, b = _integral(a), _integral(b)
     if isinstance(a, Scaled) or isinstance(b, Scaled):
         return _scaled_arith(op, a, b)
@@ -223,6 +265,8 @@ def call(name: str, function: int, args: tuple, keywords: tuple, shown: str) -> 
 
 def floor_of(value) -> Optional[Value]:
     """``math.floor`` of a Scaled (and of a channel count, itself)."""
+    if isinstance(value, Real):
+        return _interned(("floor", value.key), f"floor({value})")
     if isinstance(value, Scaled):
         return floor_divide(multiply(value.poly, value.ratio.numerator), value.ratio.denominator)
     return value if isinstance(value, Poly) else None
@@ -230,6 +274,8 @@ def floor_of(value) -> Optional[Value]:
 
 def ceiling_of(value) -> Optional[Value]:
     """``math.ceil``: ceil(p*n/d) == floor((p*n + d - 1)/d) for integer p*n."""
+    if isinstance(value, Real):
+        return _interned(("ceil", value.key), f"ceil({value})")
     if isinstance(value, Scaled):
         numerator = multiply(value.poly, value.ratio.numerator)
         return None if numerator is None else floor_divide(
@@ -239,6 +285,8 @@ def ceiling_of(value) -> Optional[Value]:
 
 def truncate(value) -> Optional[Value]:
     """``int()``: the floor where the value cannot be negative (parameters are >= 1)."""
+    if isinstance(value, Real):
+        return _interned(("int", value.key), f"int({value})")
     if isinstance(value, Scaled) and not _non_negative(value.poly):
         return None
     return floor_of(value)
@@ -252,6 +300,8 @@ def rounded(value) -> Optional[Value]:
     """``round()``: ties go to even, so an opaque symbol (equal only to the same rounding)."""
     if isinstance(value, Poly):
         return value
+    if isinstance(value, Real):
+        return _interned(("round", value.key), f"round({value})")
     if not isinstance(value, Scaled):
         return None
     key = ("round", value.poly.terms, value.ratio)

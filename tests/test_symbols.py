@@ -102,7 +102,7 @@ def test_unknown_stays_unknown():
     assert not isinstance(arith("Divide", a, 2), symbols.Poly)  # a float: not a channel count
     assert not sizes.proven_equal(arith("Divide", a, 2), arith("Divide", a, 2))
     assert arith("Modulo", a, 2) is UNKNOWN
-    assert arith("Multiply", a, 0.3) is UNKNOWN
+    assert not isinstance(arith("Multiply", a, 0.3), symbols.Poly)  # a float, kept opaque
     assert arith("Multiply", a, 1.0) == a  # planes * (base_width / 64.0) with base_width 64
     assert call_builtin("int", [a], {}) == a
     assert call_math("math.floor", [arith("Multiply", a, 64 / 64)], {}) == a  # timm's width
@@ -156,7 +156,11 @@ def test_rounded_ratios_are_exact_channel_counts(rounding, expression):
     for channels in range(1, 200) if rounding != "round" else ():  # round: opaque, not expanded
         expected = python(eval(expression, {}, {"c": channels}))
         assert evaluate(result, {"c": channels}) == expected, channels
-    assert arith("Multiply", c, 0.1) is UNKNOWN  # 0.1 is not exact in binary: not kept
+    inexact = arith("Multiply", c, 0.1)  # 0.1 is not exact in binary: no exact form, but
+    assert isinstance(call_builtin("int", [inexact], {}), symbols.Poly)  # the same int() of it
+    assert sizes.proven_equal(call_builtin("int", [inexact], {}),
+                              call_builtin("int", [arith("Multiply", c, 0.1)], {}))
+    assert not sizes.proven_equal(call_builtin("int", [inexact], {}), arith("FloorDivide", c, 10))
 
 
 SE_BLOCK = '''
