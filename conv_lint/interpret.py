@@ -23,7 +23,7 @@ from conv_lint.imports import ImportMap
 from conv_lint.joins import join, join_all, join_dicts, replace
 from conv_lint.pyvalues import (
     BUILTINS, MATH, MAX_UNROLL, arith, as_sequence, call_builtin, call_math, compare, hashable,
-    is_int, unary,
+    bounded_text, is_int, safe_template, unary,
 )
 from conv_lint.values import (
     UNKNOWN, ClassRef, Container, FunctionRef, LazyInput, Layer, ListValue, Module, Tensor,
@@ -433,13 +433,12 @@ class FileInterpreter(ShapeFlow):
 
     def eval(self, node: cst.BaseExpression, frame: Frame):
         self._tick()
-        if isinstance(node, cst.Integer):
-            return node.evaluated_value
-        if isinstance(node, cst.Float):
-            return node.evaluated_value
-        if isinstance(node, (cst.SimpleString, cst.ConcatenatedString)):
-            value = node.evaluated_value
-            return value if isinstance(value, str) else UNKNOWN
+        if isinstance(node, (cst.Integer, cst.Float, cst.SimpleString, cst.ConcatenatedString)):
+            try:
+                value = node.evaluated_value
+            except (ValueError, SyntaxError):  # past int's digit limit, a bad escape
+                return UNKNOWN
+            return value if isinstance(value, (int, float, str)) else UNKNOWN
         if isinstance(node, cst.Name):
             return self._lookup(node.value, frame)
         if isinstance(node, cst.FormattedString):
@@ -493,7 +492,7 @@ class FileInterpreter(ShapeFlow):
             if part.format_spec or part.conversion or not isinstance(value, (int, float, str)):
                 return UNKNOWN
             text.append(str(value))
-        return "".join(text)
+        return bounded_text("".join(text))
 
     def _elements(self, elements, frame: Frame) -> Optional[list]:
         items = []
@@ -896,10 +895,11 @@ class _StrFormat:
     template: str
 
     def call(self, args, complete):
-        if not complete or not all(isinstance(a, (int, float, str)) for a in args):
+        if not complete or not all(isinstance(a, (int, float, str)) for a in args) \
+                or not safe_template(self.template):
             return UNKNOWN
         try:
-            return self.template.format(*args)
+            return bounded_text(self.template.format(*args))
         except (IndexError, KeyError, ValueError):
             return UNKNOWN
 
