@@ -89,12 +89,15 @@ def analyse(
 def _analyse(source: str, input_shape, tables: bool, options) -> Analysis:
     import libcst as cst
 
-    from conv_lint import directives
+    from conv_lint import directives, nesting
     from conv_lint.interpret import FileInterpreter, GiveUp
     from conv_lint.rules import ModelRun, Options
 
     options = options or Options()
 
+    deep = nesting.too_deep(source)  # libcst would crawl, or crash the process, on these
+    if deep:
+        return Analysis(error=deep)
     try:
         module = cst.parse_module(source)
     except cst.ParserSyntaxError as error:
