@@ -10,9 +10,24 @@ shape tracking only steers the draw: what a case does is always asked of torch.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 
+from hypothesis import HealthCheck, seed, settings
 from hypothesis import strategies as st
+
+# How the fuzz tests run: a fixed set of cases (CI sees the same ones every time), as many as
+# CONV_LINT_EXAMPLES says in all; CONV_LINT_SEED picks another fixed set (for nightly runs).
+EXAMPLES = int(os.environ.get("CONV_LINT_EXAMPLES", "300"))
+SEED = os.environ.get("CONV_LINT_SEED")
+SETTINGS = settings(derandomize=SEED is None, database=None, deadline=None, print_blob=False,
+                    suppress_health_check=list(HealthCheck))
+
+
+def seeded(test):
+    """``test`` run from CONV_LINT_SEED's cases, when it is set."""
+    return test if SEED is None else seed(int(SEED))(test)
+
 
 CLASS = "Net"
 # Largest spatial size the generator lets a stack reach, per rank (keeps torch fast).

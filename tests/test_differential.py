@@ -10,33 +10,26 @@ torch ran: each symbolic size evaluated at that input is torch's, and each CNV1x
 failure of torch.
 
 ``CONV_LINT_EXAMPLES`` sets the number of cases across these tests (default 300, for CI; a
-nightly run uses thousands). The runs are derandomized: CI sees the same cases every time.
+nightly run uses thousands), ``CONV_LINT_SEED`` another fixed set of them (see generate.py).
 """
 
 from __future__ import annotations
 
 import math
-import os
 import re
 import tempfile
 import warnings
 from collections import Counter
 from pathlib import Path
 
-from hypothesis import HealthCheck, given, seed, settings
+from hypothesis import given, settings
 
 import generate
 import oracle
 from conv_lint.engine import analyse
 from test_fixtures import compare_rows, is_concrete
 
-EXAMPLES = int(os.environ.get("CONV_LINT_EXAMPLES", "300"))
-SEED = os.environ.get("CONV_LINT_SEED")  # another fixed set of cases (a nightly run may vary it)
-SETTINGS = settings(
-    derandomize=SEED is None, database=None, deadline=None, print_blob=False,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
-                           HealthCheck.filter_too_much],
-)
+EXAMPLES, SETTINGS, seeded = generate.EXAMPLES, generate.SETTINGS, generate.seeded
 _SYMBOL = re.compile(r"\b[A-Z]\b")
 
 
@@ -161,10 +154,6 @@ def _context(source, outcome, analysis) -> list:
 def check(case: generate.Case) -> None:
     problems = disagreements(case)
     assert not problems, "conv-lint disagrees with torch:\n  " + "\n  ".join(problems)
-
-
-def seeded(test):
-    return test if SEED is None else seed(int(SEED))(test)
 
 
 # ---- the generated cases --------------------------------------------------------------------------

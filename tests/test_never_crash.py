@@ -18,15 +18,14 @@ from pathlib import Path
 
 import hypothesmith
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import generate
 import oracle
 import survive
 
-EXAMPLES = int(os.environ.get("CONV_LINT_EXAMPLES", "300"))
-SETTINGS = settings(derandomize=True, database=None, deadline=None, print_blob=False,
-                    suppress_health_check=list(HealthCheck))
+EXAMPLES, SETTINGS, seeded = generate.EXAMPLES, generate.SETTINGS, generate.seeded
 EVERYTHING = os.environ.get("CONV_LINT_CORPUS") == "all"
 CORPUS_SECONDS = None if EVERYTHING else 3.0  # per corpus, in CI
 ZOO = Path(os.environ.get("CONV_LINT_ZOO", "/tmp/zoo/x"))
@@ -60,6 +59,7 @@ def as_model(program: str) -> str:
     return _MODEL.format(body=body)
 
 
+@seeded
 @settings(SETTINGS, max_examples=max(1, EXAMPLES // 10))
 @given(hypothesmith.from_grammar())
 def test_random_programs(program):
@@ -67,6 +67,7 @@ def test_random_programs(program):
     assert_survives(as_model(program))
 
 
+@seeded
 @settings(SETTINGS, max_examples=max(1, EXAMPLES // 10))
 @given(hypothesmith.from_node())
 def test_random_syntax_trees(program):
@@ -117,6 +118,7 @@ def test_every_fixture_survives_each_kind_of_mutation(path):
         assert_survives(mutate(source, rng, kind), path.name, plugin=kind == "number")
 
 
+@seeded
 @settings(SETTINGS, max_examples=max(1, EXAMPLES // 3))
 @given(st.sampled_from(FIXTURES), st.lists(st.sampled_from(KINDS), min_size=1, max_size=6),
        st.randoms(use_true_random=False))
