@@ -198,3 +198,7 @@ def test_reflect_padding_as_large_as_the_input():
 
 def test_max_pool1d_padding_over_half_the_kernel():
     check(_case((1, 8), "nn.MaxPool1d(kernel_size=(1,), padding=(1,))", directive=False))
+
+
+def test_circular_padding_wrapping_more_than_once():
+    check(_case((1, 2), "nn.Conv1d(1, 1, kernel_size=1, padding=3, padding_mode='circular')"))
