@@ -3,9 +3,9 @@
 ``python tests/survive.py [--plugin] [--seconds S]`` reads paths from stdin, one per line, and
 for each prints ``start PATH`` before and ``done PATH OUTCOME`` after analysing it, where
 OUTCOME is ``ok``, the analysis's ``internal error: ...``, or why it skipped the file
-(``skipped: nesting too deep to analyse``), then ``found PATH LINE:CODE ...``. ``--plugin`` also runs the flake8
-plugin's ``run()`` on the file (an exception escaping it, or one it had to swallow, is an
-internal error). ``--seconds``: stop starting files after that long (a CI budget).
+(``skipped: nesting too deep to analyse``), then ``found PATH LINE:CODE ...``. ``--plugin``
+also runs the flake8 plugin's ``run()`` on the file (an exception escaping it, or one it had
+to swallow, is an internal error). ``--seconds``: stop starting files after that long.
 
 The parent (see :func:`run`) learns from the last ``start`` line which file hung or crashed
 the process: a segfault in a native parser cannot be caught in the process it happens in.

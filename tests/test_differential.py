@@ -156,7 +156,7 @@ def check(case: generate.Case) -> None:
     assert not problems, "conv-lint disagrees with torch:\n  " + "\n  ".join(problems)
 
 
-# ---- the generated cases --------------------------------------------------------------------------
+# ---- the generated cases ------------------------------------------------------------------------
 @seeded
 @settings(SETTINGS, max_examples=max(1, EXAMPLES * 2 // 3))
 @given(generate.cases(directive=True))
@@ -202,3 +202,8 @@ def test_max_pool1d_padding_over_half_the_kernel():
 
 def test_circular_padding_wrapping_more_than_once():
     check(_case((1, 2), "nn.Conv1d(1, 1, kernel_size=1, padding=3, padding_mode='circular')"))
+
+
+def test_negative_linear_features_fail_at_construction():
+    check(_case((1, 6, 6), "nn.Flatten()", "nn.Linear(-3, 1)"))
+    check(_case((1, 6, 6), "nn.Flatten()", "nn.Linear(36, -1)", style="layers"))

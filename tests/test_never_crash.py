@@ -54,7 +54,7 @@ class Net(nn.Module):
 
 
 def as_model(program: str) -> str:
-    """``program`` run as the body of a model's __init__ and forward (so the interpreter runs it)."""
+    """``program`` as the body of a model's __init__ and forward, where the interpreter runs it."""
     body = "\n".join("        " + line for line in program.splitlines()) or "        pass"
     return _MODEL.format(body=body)
 
@@ -129,10 +129,11 @@ def test_fixtures_survive_many_mutations(path, kinds, rng):
     assert_survives(source, path.name)
 
 
-# ---- real code ------------------------------------------------------------------------------------
+# ---- real code ----------------------------------------------------------------------------------
 def sample(folder: Path) -> list:
     """Every .py file under ``folder``, in a fixed random order (a budget takes a fair sample)."""
-    paths = sorted(str(path) for path in folder.rglob("*.py"))
+    paths = sorted(str(path) for path in folder.rglob("*.py")
+                   if "site-packages" not in path.parts)
     random.Random(0).shuffle(paths)
     return paths
 
