@@ -207,3 +207,10 @@ def test_circular_padding_wrapping_more_than_once():
 def test_negative_linear_features_fail_at_construction():
     check(_case((1, 6, 6), "nn.Flatten()", "nn.Linear(-3, 1)"))
     check(_case((1, 6, 6), "nn.Flatten()", "nn.Linear(36, -1)", style="layers"))
+
+
+def test_area_downsampling_may_empty_a_symbolic_axis():
+    # W=1 gives 0 columns, and Linear(0, 1) runs on them: no claim "for every input size"
+    check(_case((1, 4, 4, 3), "nn.Conv3d(1, 1, kernel_size=(1, 1, 2), stride=(1, 1, 3))",
+                "nn.Upsample(scale_factor=(2, 2, 0.5), mode='area')", "nn.Flatten()",
+                "nn.Linear(0, 1)", directive=False))
