@@ -94,11 +94,15 @@ def _analyse(source: str, filename: str, input_shape, tables: bool, options,
              fixes: bool = True) -> Analysis:
     import libcst as cst
 
+    from conv_lint import nesting
     from conv_lint.rules import Options
 
     options = options or Options()
     from conv_lint.project import parsed_if_unchanged
 
+    deep = nesting.too_deep(source)  # libcst would crawl, or crash the process, on these
+    if deep:
+        return Analysis(error=deep)
     try:  # the file may be a sibling of files linted before: its tree is cached then
         module = parsed_if_unchanged(filename, source) or _parse(source)
     except cst.ParserSyntaxError as error:

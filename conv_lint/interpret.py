@@ -25,7 +25,7 @@ from conv_lint.joins import join, join_all, join_dicts, replace
 from conv_lint.project import Project, Resolver, Scope
 from conv_lint.pyvalues import (
     BUILTINS, MATH, MAX_UNROLL, arith, as_sequence, call_builtin, call_math, compare, hashable,
-    is_int, literal_number, unary,
+    bounded_text, is_int, literal_number, safe_template, unary,
 )
 from conv_lint.values import (
     UNKNOWN, ClassRef, Container, FunctionRef, LazyInput, Layer, ListValue, Module, Tensor,
@@ -542,7 +542,10 @@ class FileInterpreter(ShapeFlow):
         if isinstance(node, cst.Float):
             return literal_number(node, float)
         if isinstance(node, (cst.SimpleString, cst.ConcatenatedString)):
-            value = node.evaluated_value
+            try:
+                value = node.evaluated_value
+            except (ValueError, SyntaxError):  # a bad escape
+                return UNKNOWN
             return value if isinstance(value, str) else UNKNOWN
         if isinstance(node, cst.Name):
             return self._lookup(node.value, frame)
@@ -597,7 +600,7 @@ class FileInterpreter(ShapeFlow):
             if part.format_spec or part.conversion or not isinstance(value, (int, float, str)):
                 return UNKNOWN
             text.append(str(value))
-        return "".join(text)
+        return bounded_text("".join(text))
 
     def _elements(self, elements, frame: Frame) -> Optional[list]:
         items = []
@@ -1023,10 +1026,11 @@ class _StrFormat:
     template: str
 
     def call(self, args, complete):
-        if not complete or not all(isinstance(a, (int, float, str)) for a in args):
+        if not complete or not all(isinstance(a, (int, float, str)) for a in args) \
+                or not safe_template(self.template):
             return UNKNOWN
         try:
-            return self.template.format(*args)
+            return bounded_text(self.template.format(*args))
         except (IndexError, KeyError, ValueError):
             return UNKNOWN
 

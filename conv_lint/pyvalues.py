@@ -7,6 +7,7 @@ Every operation answers UNKNOWN rather than guess, and refuses work that could b
 from __future__ import annotations
 
 import math
+import re
 from typing import Callable, Optional
 
 from conv_lint import sizes, symbols
@@ -14,6 +15,9 @@ from conv_lint.symbols import Poly, Real, Scaled
 from conv_lint.values import UNKNOWN, Container, ListValue, Tensor
 
 MAX_UNROLL = 256  # longest loop or sequence the interpreter unrolls
+MAX_TEXT = 4096  # longest string it builds (module names, not documents)
+# a width or precision of 4 digits or more, or one taken from the arguments (`*`, `{0:{1}}`)
+_WIDE_FORMAT = re.compile(r"\d{4,}|\*|\{[^}]*\{")
 
 
 def is_int(value) -> bool:
@@ -26,7 +30,11 @@ def literal_number(node, kind: type):
     try:
         return int(node.value, 0) if kind is int else float(node.value)
     except ValueError:  # a text int()/float() read otherwise: libcst's own answer
+        pass
+    try:
         return node.evaluated_value
+    except (ValueError, SyntaxError):  # past int's digit limit
+        return UNKNOWN
 
 
 def hashable(value) -> bool:
@@ -73,17 +81,18 @@ _BIG = 10 ** 12  # numbers past this are not layer sizes; treat them as unknown,
 
 
 def arith(op: str, a, b):
+    # concatenations stay short: `t = t + t` in a loop must not double its way out of memory
     if isinstance(a, ListValue) and isinstance(b, ListValue) and op == "Add":
-        if a.items is None or b.items is None:
+        if a.items is None or b.items is None or len(a.items) + len(b.items) > MAX_UNROLL:
             return UNKNOWN
         return ListValue(a.items + b.items)
     if isinstance(a, tuple) and isinstance(b, tuple) and op == "Add":
-        return a + b
+        return a + b if len(a) + len(b) <= MAX_UNROLL else UNKNOWN
     if isinstance(a, str) and isinstance(b, str) and op == "Add":
-        return a + b
-    if isinstance(a, str) and op == "Modulo" and _formattable(b):  # 'denselayer%d' % (i + 1)
-        try:
-            return a % b
+        return a + b if len(a) + len(b) <= MAX_TEXT else UNKNOWN
+    if isinstance(a, str) and op == "Modulo" and _formattable(b) and safe_template(a):
+        try:  # 'denselayer%d' % (i + 1)
+            return bounded_text(a % b)
         except (TypeError, ValueError, KeyError):
             return UNKNOWN
     if op == "Multiply" and is_int(a) and isinstance(b, (tuple, ListValue)):
@@ -98,7 +107,7 @@ def arith(op: str, a, b):
     numeric = (int, float)
     if not isinstance(a, numeric) or not isinstance(b, numeric):
         return UNKNOWN
-    if abs(a) > _BIG or abs(b) > _BIG or (op == "Power" and abs(b) > 64):
+    if abs(a) > _BIG or abs(b) > _BIG or (op in ("Power", "LeftShift") and abs(b) > 64):
         return UNKNOWN
     try:
         return _ARITH[op](a, b)
@@ -108,6 +117,16 @@ def arith(op: str, a, b):
 
 def _known(value):
     return UNKNOWN if value is None else value
+
+
+def bounded_text(value: str):
+    """``value``, or UNKNOWN past MAX_TEXT characters."""
+    return value if len(value) <= MAX_TEXT else UNKNOWN
+
+
+def safe_template(template: str) -> bool:
+    """A format template whose output stays about as long as its text and arguments."""
+    return len(template) <= MAX_TEXT and not _WIDE_FORMAT.search(template)
 
 
 def _formattable(value) -> bool:

@@ -169,6 +169,9 @@ TORCH_ERRORS: tuple[tuple[str, frozenset], ...] = tuple(
         (r"Invalid computed output size", "CNV105"),
         (r"Input and output sizes should be greater than 0", "CNV105"),
         (r"could not construct a memory descriptor", "CNV105"),  # ConvTranspose output < 1
+        (r"Padding size should be less than the corresponding input dimension", "CNV105"),
+        (r"input image \(.*\) smaller than kernel size", "CNV105"),  # avg_pool3d
+        (r"Padding value causes wrapping around more than once", "CNV105"),  # circular
         (r"The size of tensor a \(\d+\) must match the size of tensor b", "CNV106"),
         (r"Sizes of tensors must match except in dimension", "CNV107"),
         (r"padding='same' is not supported for strided convolutions", "CNV108"),
@@ -178,6 +181,7 @@ TORCH_ERRORS: tuple[tuple[str, frozenset], ...] = tuple(
         (r"non-positive (stride|dilation) is not supported", "CNV110"),
         (r"output padding must be smaller than either stride or dilation", "CNV110"),
         (r"pad should be at most half of effective kernel size", "CNV110"),
+        (r"padding should be at most half of kernel size", "CNV110"),  # max_pool1d's wording
         (r"stride should not be zero", "CNV110"),
         (r"kernel size should be greater than zero", "CNV110"),
         (r"negative padding is not supported", "CNV110"),

@@ -31,7 +31,7 @@ class Conv(Family):
         init = _first(*self._init_problems(b))
         if init or self._pads_first(b):  # F.pad's shape-dependent errors come first: apply()
             return init
-        return _first(*self._early_problems(b), *self._late_problems(b))
+        return _first(*self._early_problems(b))  # the late ones come after the channels: apply()
 
     def _init_problems(self, b: dict):
         mode, padding = b["padding_mode"], b["padding"]
@@ -150,13 +150,15 @@ class Conv(Family):
         if expected is not None and _differs(expected, shape[c]):
             return None, [Problem("CNV101", {"expected": expected, "got": dim_text(shape[c])},
                                   "in_channels")]
+        late = _first(*self._late_problems(b))
+        if late and not pads_first:  # after F.pad, torch convolves the padded map first
+            return None, late
         dims = []
         for i, n in enumerate(shape[c + 1:]):  # the kernel against the input comes next
             out, problem = self._axis_out(b, i, n)
             if problem is not None:
                 return None, [problem]
             dims.append(out)
-        late = _first(*self._late_problems(b)) if pads_first else []
         if late:
             return None, late
         return shape[:c] + (_channels(b["out_channels"]),) + tuple(dims), []

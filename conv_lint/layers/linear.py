@@ -7,8 +7,8 @@ from typing import Optional
 
 from conv_lint import sizes
 from conv_lint.layers.base import (
-    Channels, Family, Problem, Shape, _channels, _flag, _int, _or_higher, _received, _sized,
-    _wrong_rank, dim_text,
+    Channels, Family, Problem, Shape, _channels, _flag, _int, _invalid, _or_higher, _received,
+    _sized, _wrong_rank, dim_text,
 )
 
 
@@ -59,6 +59,14 @@ class Linear(Family):
     """Linear (and the first input of Bilinear): in_features on the last axis."""
 
     inputs: tuple = ("in_features",)  # Bilinear: ("in1_features", "in2_features")
+
+    def check(self, b: dict) -> list:
+        """torch allocates the weight at construction: a negative size cannot be allocated."""
+        for name in ("out_features",) + self.inputs:  # the weight's axes, in torch's order
+            value = _int(b[name])
+            if value is not None and value < 0:
+                return [_invalid(name, f"{name} must not be negative (got {value})", "init")]
+        return []
 
     def apply(self, b: dict, shape: Shape) -> tuple:
         if len(shape) < 1:

@@ -85,6 +85,8 @@ class Upsample(Family):
                 out = _int(target)
             elif _number(target) is None or not _sized(n):
                 out = None
+            elif mode == "area" and type(n) is not int and target < 1:
+                out = None  # area may shrink an axis to 0, which a symbolic size never is
             elif mode == "area" or _flag(a["recompute_scale_factor"]):  # n * scale made an int
                 out = _truncated(n, target)
             else:
