@@ -36,7 +36,7 @@ BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 sys.path.insert(0, str(BENCH))
 
-from generate import model_file  # noqa: E402 - bench/ is not a package
+from model_files import model_file  # noqa: E402 - bench/ is not a package
 
 WHEELS = ("torchvision==0.29.2", "timm==1.0.31")
 IMPORT_ENGINE = "import libcst, conv_lint.engine, conv_lint.interpret, conv_lint.rules"

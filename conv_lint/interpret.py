@@ -520,6 +520,8 @@ class FileInterpreter(ShapeFlow):
         items = as_sequence(_iterable(self.eval(node.iter, frame)))
         if items is None or len(items) > MAX_UNROLL or node.orelse is not None \
                 or jumps(node.body):
+            if not jumps(node.body):
+                self._probe(node.target, frame, lambda sub: self._exec_block(node.body.body, sub))
             havoc(node, frame)
             return
         for item in items:
@@ -770,6 +772,22 @@ class FileInterpreter(ShapeFlow):
             left = right
         return result
 
+    def _probe(self, target, frame: Frame, body) -> None:
+        """`conv-lint stats` only: a loop over a sequence not known (`for v in cfg`, `range(depth)`)
+        is not followed, but its body is run once on a copy of the frame, the loop variable
+        unknown and nothing reported, so the layers it builds are counted with what is known."""
+        if self.constructions is None:
+            return
+        sub = Frame(dict(frame.env), frame.self_module, frame.cls, [], frame.in_forward)
+        self.uncertain += 1
+        try:
+            self._assign(target, UNKNOWN, sub)
+            body(sub)
+        except _Return:
+            pass
+        finally:
+            self.uncertain -= 1
+
     def _comprehension(self, node, frame: Frame):
         results = []
         if not self._comprehend(node.for_in, node.elt, frame, dict(frame.env), results):
@@ -779,6 +797,9 @@ class FileInterpreter(ShapeFlow):
     def _comprehend(self, comp: cst.CompFor, elt, frame: Frame, env: dict, results: list) -> bool:
         items = as_sequence(_iterable(self.eval(comp.iter, Frame(env=env, **_ctx(frame)))))
         if items is None or len(items) > MAX_UNROLL:
+            self._probe(comp.target, Frame(env=env, **_ctx(frame)), lambda sub: (
+                self.eval(elt, sub) if comp.inner_for_in is None
+                else self._comprehend(comp.inner_for_in, elt, sub, sub.env, [])))
             return False
         for item in items:
             sub = Frame(env=dict(env), **_ctx(frame))

@@ -18,7 +18,7 @@ from conv_lint.rules import RULES, ModelRun, Options
 from oracle import load_fixture
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
-from generate import model_file  # noqa: E402
+from model_files import model_file  # noqa: E402
 
 
 @pytest.mark.parametrize("text, expected", [
