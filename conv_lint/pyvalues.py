@@ -202,6 +202,9 @@ def call_builtin(name: str, args, kwargs):
                 and isinstance(args[0], (int, float, str)):
             return {"int": int, "float": float, "abs": abs, "round": round, "bool": bool,
                     "str": str}[name](args[0])
+        if name in ("max", "min") and len(args) > 1 and not kwargs \
+                and any(isinstance(a, Poly) for a in args):
+            return _known(symbols.opaque_call(name, tuple(args)))
         if name in ("max", "min", "sum") and args:
             values = seqs[0] if len(args) == 1 else args
             if values and all(isinstance(v, (int, float)) for v in values) and not kwargs:

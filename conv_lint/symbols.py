@@ -207,7 +207,21 @@ def arith(op: str, a, b):
     """A Python binary operation with a Poly, Scaled or Real operand: exact where it can be,
     else an opaque Real for float arithmetic; None for anything else."""
     exact = _exact_arith(op, a, b)
-    return exact if exact is not None else _real(op, a, b)
+    if exact is not None:
+        return exact
+    if op in _OPAQUE_OPS and _is_value(a) and _is_value(b):  # in_dim // num_heads
+        return _interned((op, a, b), f"({_wrapped(a)} {_OPAQUE_OPS[op]} {_wrapped(b)})")
+    return _real(op, a, b)
+
+
+_OPAQUE_OPS = {"FloorDivide": "//", "Modulo": "%"}  # on integers: an integer, however unknown
+
+
+def opaque_call(name: str, args: tuple) -> Optional[Poly]:
+    """``max(1, c // 30)``: a builtin of integers, kept as an opaque count."""
+    if not all(_is_value(a) for a in args) or not any(isinstance(a, Poly) for a in args):
+        return None
+    return _interned(("call", name, args), f"{name}({', '.join(map(str, args))})")
 
 
 def _exact_arith(op: str, a, b):
@@ -228,6 +242,11 @@ def _exact_arith(op: str, a, b):
         return _OPS[op](a, b)
     if op == "FloorDivide" and type(b) is int:
         return floor_divide(a, b)
+    if op == "Power" and type(b) is int and 0 <= b <= _MAX_DEGREE:  # kernel_size ** 2
+        result: Optional[Value] = 1
+        for _ in range(b):
+            result = multiply(result, a) if result is not None else None
+        return result
     return None
 
 

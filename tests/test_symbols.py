@@ -19,8 +19,9 @@ VALUES = range(1, 9)  # what each parameter is tried with
 
 
 def evaluate(value, env: dict) -> int:
-    """A Poly's printed form is a Python expression of the parameter names."""
-    return value if type(value) is int else eval(str(value), {"__builtins__": {}}, env)
+    """A Poly's printed form is a Python expression of the parameter names (and of max/min)."""
+    return value if type(value) is int else eval(str(value), {"__builtins__": {}},
+                                                  {"max": max, "min": min, **env})
 
 
 def build(expression: str, names=("a", "b")):
@@ -101,13 +102,21 @@ def test_unknown_stays_unknown():
     a = symbols.parameter("a")
     assert not isinstance(arith("Divide", a, 2), symbols.Poly)  # a float: not a channel count
     assert not sizes.proven_equal(arith("Divide", a, 2), arith("Divide", a, 2))
-    assert arith("Modulo", a, 2) is UNKNOWN
+    remainder = arith("Modulo", a, 2)  # an integer no exact form holds: equal to itself only
+    assert sizes.proven_equal(remainder, arith("Modulo", a, 2))
+    assert not sizes.proven_equal(remainder, 0) and not sizes.proven_different(remainder, 0)
     assert not isinstance(arith("Multiply", a, 0.3), symbols.Poly)  # a float, kept opaque
     assert arith("Multiply", a, 1.0) == a  # planes * (base_width / 64.0) with base_width 64
     assert call_builtin("int", [a], {}) == a
     assert call_math("math.floor", [arith("Multiply", a, 64 / 64)], {}) == a  # timm's width
     assert compare("In", "tiered", "") is False and compare("In", "deep", "deep_tiered") is True
-    assert call_builtin("max", [a, 1], {}) is UNKNOWN
+    heads = call_builtin("max", [1, arith("FloorDivide", a, 30)], {})  # timm's num_heads
+    assert sizes.proven_equal(heads, call_builtin("max", [1, arith("FloorDivide", a, 30)], {}))
+    assert not sizes.proven_different(heads, 1)
+    assert evaluate(arith("Power", a, 2), {"a": 7}) == 49
+    for value in (1, 29, 30, 95):
+        assert evaluate(arith("FloorDivide", a, heads), {"a": value, "max": max}) == \
+            value // max(1, value // 30)
     assert compare("Is", a, None) is UNKNOWN  # a parameter the caller passed may be None
     assert compare("In", a, (1, 2)) is UNKNOWN
     assert compare("LessThan", a, 3) is UNKNOWN
