@@ -664,9 +664,14 @@ class FileInterpreter(ShapeFlow):
             return _StrFormat(base)
         if isinstance(base, ListValue) and attr in ("append", "extend", "insert"):
             return _ListMethod(base, attr)
+        if isinstance(base, dict) and attr in ("keys", "values", "items"):
+            return _DictView(base, attr)
         if isinstance(base, Container):
             return _ContainerMethod(base, attr)
         if isinstance(base, Layer):
+            if attr in ("weight", "bias", "running_mean", "running_var"):
+                shape = base.kind.parameter_shape(base.bound, attr) if base.bound else None
+                return Tensor(shape) if shape is not None else Tensor()  # fuse(): w.size(1)
             value = base.bound.get(attr, UNKNOWN) if base.bound else UNKNOWN
             return value if not isinstance(value, ListValue) else UNKNOWN
         if isinstance(base, ClassRef) and isinstance(base.target, ClassInfo):
@@ -676,6 +681,8 @@ class FileInterpreter(ShapeFlow):
     def _module_attr(self, module: UserModule, attr: str):
         if attr in module.attrs:
             return module.attrs[attr]
+        if attr == "_modules":  # c, bn = self._modules.values(): the children, in order
+            return dict(module.children())
         if attr in ("add_module", "register_module") or (
                 module.cls is not None and module.cls.container and not module.cls.method(attr)
                 and attr in ("append", "extend", "insert", "update")):
@@ -737,6 +744,8 @@ class FileInterpreter(ShapeFlow):
             return seq[key]
         if isinstance(base, dict) and key is not UNKNOWN and hashable(key):
             return base.get(key, UNKNOWN)
+        if isinstance(base, symbols.Poly) and (is_int(key) or isinstance(key, str)):
+            return symbols.item(base, key)  # stage_out_channels[0] of a parameter list
         return UNKNOWN
 
     def _index_item(self, part, frame: Frame):
@@ -850,7 +859,7 @@ class FileInterpreter(ShapeFlow):
             return self._apply_module(callee, args, kwargs, node, frame)
         if isinstance(callee, TensorMethod):
             return self._tensor_method(callee, args, kwargs, complete, node)
-        if isinstance(callee, (_ListMethod, _ContainerMethod, _StrFormat)):
+        if isinstance(callee, (_ListMethod, _ContainerMethod, _StrFormat, _DictView)):
             return callee.call(args, complete)
         if not complete:
             return UNKNOWN
@@ -864,11 +873,12 @@ class FileInterpreter(ShapeFlow):
         if isinstance(callee, FunctionRef):
             prefix = [callee.bound_self] if callee.bound_self is not None else []
             owner = callee.bound_self.cls if isinstance(callee.bound_self, UserModule) else None
+            given = dict(kwargs)  # binding takes the keywords out of kwargs
             result = self._call_function(callee.node, prefix + args, kwargs,
                                          self_module=callee.bound_self, cls=owner,
                                          in_forward=frame.in_forward)
             if result is UNKNOWN and not prefix and not frame.in_forward:
-                return _pure_call(callee.node, args, kwargs)
+                return _pure_call(callee.node, args, given)
             return result
         if isinstance(callee, _Builtin):
             return call_builtin(callee.name, args, kwargs)
@@ -1072,6 +1082,19 @@ def _iterable(value):
     if isinstance(value, dict):
         return list(value)
     return value
+
+
+@dataclass(eq=False)
+class _DictView:
+    """``d.keys()``, ``d.values()``, ``d.items()`` of a dict the interpreter holds: a tuple."""
+
+    target: dict
+    name: str
+
+    def call(self, args, complete):
+        if args or not complete:
+            return UNKNOWN
+        return tuple(getattr(self.target, self.name)())
 
 
 @dataclass(eq=False)

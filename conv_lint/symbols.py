@@ -217,6 +217,12 @@ def arith(op: str, a, b):
 _OPAQUE_OPS = {"FloorDivide": "//", "Modulo": "%"}  # on integers: an integer, however unknown
 
 
+def item(container: Poly, key) -> Poly:
+    """``channels[0]``, ``cfg['stem_width']`` of a parameter: read as a count, equal only to
+    the same item of the same parameter."""
+    return _interned(("item", container, key), f"{_wrapped(container)}[{key!r}]")
+
+
 def opaque_call(name: str, args: tuple) -> Optional[Poly]:
     """``max(1, c // 30)``: a builtin of integers, kept as an opaque count."""
     if not all(_is_value(a) for a in args) or not any(isinstance(a, Poly) for a in args):

@@ -1251,3 +1251,24 @@ def test_a_symbolic_size_gives_the_same_sizes_and_no_problem():
                     assert sizes.value_at(symbolic, {"H": size}) == real, (case, axis, out)
             checked += 1
     assert checked > 500
+
+
+PARAMETER_CASES = [
+    ("Conv2d", (6, 12, 3), {"groups": 3}), ("Conv2d", (4, 8, (3, 5)), {"bias": False}),
+    ("ConvTranspose2d", (6, 4, 2), {"groups": 2}), ("Conv1d", (3, 5, 7), {}),
+    ("BatchNorm2d", (16,), {}), ("BatchNorm1d", (8,), {"affine": False}),
+    ("InstanceNorm2d", (5,), {"affine": True, "track_running_stats": True}),
+    ("InstanceNorm2d", (5,), {}), ("Linear", (10, 3), {}), ("Linear", (10, 3), {"bias": False}),
+]
+
+
+@pytest.mark.parametrize("name, args, kwargs", PARAMETER_CASES)
+def test_parameter_shapes_are_torchs(name, args, kwargs):
+    """`conv.weight.shape` as a fuse() method reads it: torch's parameters and buffers, None
+    where torch has none."""
+    kind = layers.lookup(f"torch.nn.{name}")
+    bound = kind.bind(list(args), dict(kwargs))
+    module = getattr(nn, name)(*args, **kwargs)
+    for attr in ("weight", "bias", "running_mean", "running_var"):
+        real = getattr(module, attr, None)
+        assert kind.parameter_shape(bound, attr) == (None if real is None else tuple(real.shape))

@@ -223,3 +223,59 @@ def test_a_helper_of_numbers_gives_the_same_count_for_the_same_arguments():
     for in_chs in (1, 7, 64, 100):
         with pytest.raises(RuntimeError):
             namespace["SqueezeExcite"](in_chs)(torch.zeros(2, in_chs, 5, 5))
+
+
+def test_a_helper_called_with_other_keywords_is_another_count():
+    """make_divisible(c, divisor=8) + 8 and make_divisible(c, divisor=16) are equal for some c
+    (torch runs this block for in_chs = 24): two different calls, never one symbol, so no
+    difference of 8 is claimed."""
+    import torch
+
+    from conv_lint.engine import analyse
+
+    source = SE_BLOCK.replace(
+        "rd_channels = make_divisible(in_chs * rd_ratio, 8)",
+        "rd_channels = make_divisible(in_chs * rd_ratio, divisor=8) + 8").replace(
+        "nn.BatchNorm2d(make_divisible(in_chs * rd_ratio, 8))",
+        "nn.BatchNorm2d(make_divisible(in_chs * rd_ratio, divisor=16))")
+    assert "divisor=16" in source and "divisor=8) + 8" in source
+    assert not analyse(source).findings
+    namespace: dict = {}
+    exec(compile(source, "<se>", "exec"), namespace)
+    assert namespace["SqueezeExcite"](24)(torch.zeros(1, 24, 3, 3)).shape[1] == 24
+
+
+STAGES = '''
+import torch.nn as nn
+
+
+class Stem(nn.Module):
+    def __init__(self, stages_out_channels):
+        super().__init__()
+        self.conv = nn.Conv2d(3, stages_out_channels[0], 3)
+        self.bn = nn.BatchNorm2d(stages_out_channels[0])
+        self.head = nn.Conv2d(stages_out_channels[0], stages_out_channels[1], 1)
+
+    def forward(self, x):
+        return self.head(self.bn(self.conv(x)))
+'''
+
+
+def test_an_item_of_a_parameter_list_is_a_count_of_its_own():
+    """stages_out_channels[0] is the same count wherever it is read, and not stages[1]:
+    the stem is verified, its output is stages[1] (torch agrees for two lists)."""
+    import torch
+
+    from conv_lint.engine import analyse
+
+    analysis = analyse(STAGES)
+    (table,) = analysis.models
+    shapes = {row.name: row.output_shape for row in table.layers}
+    assert shapes["conv"][0] == shapes["bn"][0] == "stages_out_channels[0]"
+    assert shapes["head"][0] == "stages_out_channels[1]"
+    assert not analysis.findings
+    namespace: dict = {}
+    exec(compile(STAGES, "<stages>", "exec"), namespace)
+    for stages in ([24, 48], [8, 8]):
+        out = namespace["Stem"](stages)(torch.zeros(1, 3, 9, 9))
+        assert out.shape[1] == stages[1]

@@ -199,6 +199,10 @@ class Family:
     def params(self, bound: dict) -> Optional[int]:
         return 0
 
+    def parameter_shape(self, bound: dict, name: str) -> Optional[tuple]:
+        """The shape of the layer's parameter or buffer ``name`` (``conv.weight``), if known."""
+        return None
+
     def in_channels(self, bound: dict) -> Optional[Channels]:
         return None
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Optional
 
-from conv_lint import sizes
+from conv_lint import sizes, symbols
 from conv_lint.layers.base import (
     Channels, Family, Problem, Shape, _below, _channels, _differs, _first, _flag, _int, _ints,
     _invalid, _kernel_detail, _lengths, _per_axis, _received, _sized, _spatial_ranks, _too_small,
@@ -215,6 +215,20 @@ class Conv(Family):
         for k in kernel:
             weight *= k
         return weight + (c_out if bias else 0)
+
+    def parameter_shape(self, b: dict, name: str) -> Optional[tuple]:
+        """weight (out, in // groups, *kernel), transposed (in, out // groups, *kernel); bias."""
+        c_in, c_out, groups = (_channels(b[n]) for n in ("in_channels", "out_channels", "groups"))
+        kernel = self._raw(b["kernel_size"])
+        if None in (c_in, c_out, groups, kernel) or (type(groups) is int and groups <= 0):
+            return None
+        if name == "bias":
+            return (c_out,) if _flag(b["bias"]) else None
+        if name != "weight":
+            return None
+        first, second = (c_in, c_out) if self.transposed else (c_out, c_in)
+        per_group = symbols.arith("FloorDivide", second, groups)
+        return None if per_group is None else (first, per_group) + tuple(kernel)
 
     def in_channels(self, b: dict) -> Optional[Channels]:
         return _channels(b["in_channels"])

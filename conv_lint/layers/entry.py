@@ -80,6 +80,12 @@ class LayerType:
             return None
         return self.family.params(bound)
 
+    def parameter_shape(self, bound: dict, name: str) -> Optional[tuple]:
+        """``conv.weight.shape`` and the like, when the arguments fix it (see Family)."""
+        if self.is_call or any(p.when == "init" for p in self.family.check(bound)):
+            return None
+        return self.family.parameter_shape(bound, name)
+
     def in_channels(self, bound: dict) -> Optional[Channels]:
         return self.family.in_channels(bound)
 

@@ -90,6 +90,15 @@ class Linear(Family):
             weight *= c
         return weight + (counts[-1] if bias else 0)
 
+    def parameter_shape(self, b: dict, name: str) -> Optional[tuple]:
+        """weight (out_features, in_features) of a Linear; bias (out_features,)."""
+        c_in, c_out = _channels(b[self.inputs[0]]), _channels(b["out_features"])
+        if c_in is None or c_out is None or len(self.inputs) != 1:
+            return None
+        if name == "bias":
+            return (c_out,) if _flag(b["bias"]) else None
+        return (c_out, c_in) if name == "weight" else None
+
     def in_channels(self, b: dict) -> Optional[Channels]:
         return _channels(b[self.inputs[0]])
 

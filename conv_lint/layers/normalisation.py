@@ -45,6 +45,15 @@ class _FeatureNorm(Family):
     def params(self, b: dict) -> Optional[int]:
         return _affine_params(b, "affine", _int(b["num_features"]))
 
+    def parameter_shape(self, b: dict, name: str) -> Optional[tuple]:
+        """weight, bias, running_mean, running_var: one value per feature."""
+        features = _channels(b["num_features"])
+        flag = {"weight": "affine", "bias": "affine", "running_mean": "track_running_stats",
+                "running_var": "track_running_stats"}.get(name)
+        if flag is None or features is None or not _flag(b[flag]):
+            return None  # absent (None in torch) or unknown
+        return (features,)
+
     def in_channels(self, b: dict) -> Optional[Channels]:
         return _channels(b["num_features"])
 
