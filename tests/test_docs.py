@@ -446,3 +446,21 @@ def test_pre_commit_hooks_run_check_and_check_fix():
     snippet = next(body for language, body in blocks(section("`conv-lint check`"))
                    if language == "yaml")
     assert "- id: conv-lint\n" in snippet
+
+
+def test_every_data_file_of_the_package_is_installed():
+    """A wheel carries only the .py files unless pyproject's package-data names the others:
+    every other file conv_lint/ reads at run time must be covered (a plain `pip install .`
+    without them would silently know no well-known block)."""
+    import fnmatch
+
+    pyproject = (ROOT / "pyproject.toml").read_text()
+    section = re.search(r"^\[tool\.setuptools\.package-data\]\n(.*?)(?:\n\[|\Z)", pyproject,
+                        re.M | re.S)
+    patterns = re.findall(r'"([^"]+)"', section.group(1)) if section else []
+    package = ROOT / "conv_lint"
+    data = [path.relative_to(package).as_posix() for path in package.rglob("*")
+            if path.is_file() and path.suffix not in (".py", ".pyc")]
+    assert data, "the package holds data files (the stubs of conv_lint/known)"
+    uncovered = [name for name in data if not any(fnmatch.fnmatch(name, p) for p in patterns)]
+    assert not uncovered
