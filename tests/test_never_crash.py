@@ -5,7 +5,7 @@ assert on that field (a caught crash is still a bug), and on the plugin's ``run(
 nothing and logging no internal error. Inputs: random programs (hypothesmith), the fixtures
 mutated at random, and real code: the CPython standard library and the torchvision / timm
 sources, sampled within a time budget in CI (``CONV_LINT_CORPUS=all`` runs every file;
-``CONV_LINT_ZOO`` points at the unpacked zoo sources).
+the zoo sources come from tests/zoo.py, downloaded once with pip).
 """
 
 from __future__ import annotations
@@ -24,11 +24,11 @@ from hypothesis import strategies as st
 import generate
 import oracle
 import survive
+import zoo
 
 EXAMPLES, SETTINGS, seeded = generate.EXAMPLES, generate.SETTINGS, generate.seeded
 EVERYTHING = os.environ.get("CONV_LINT_CORPUS") == "all"
 CORPUS_SECONDS = None if EVERYTHING else 3.0  # per corpus, in CI
-ZOO = Path(os.environ.get("CONV_LINT_ZOO", "/tmp/zoo/x"))
 FIXTURES = oracle.fixture_paths()
 
 
@@ -139,8 +139,7 @@ def sample(folder: Path) -> list:
 
 
 def check_corpus(folder: Path) -> None:
-    if not folder.is_dir():
-        pytest.skip(f"{folder} is not there (set CONV_LINT_ZOO)")
+    assert folder.is_dir(), f"{folder} is not there"
     paths = sample(folder)
     report = survive.run(paths, plugin=True, seconds=CORPUS_SECONDS,
                          timeout=(CORPUS_SECONDS or 3600) + 300)
@@ -156,7 +155,7 @@ def test_standard_library():
 
 @pytest.mark.parametrize("part", ["torchvision", "timm"])
 def test_zoo_sources(part):
-    check_corpus(ZOO / part)
+    check_corpus(zoo.sources() / part)
 
 
 def test_the_checks_see_a_caught_crash(monkeypatch):
