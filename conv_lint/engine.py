@@ -98,13 +98,13 @@ def _analyse(source: str, filename: str, input_shape, tables: bool, options,
     from conv_lint.rules import Options
 
     options = options or Options()
-    from conv_lint.project import parsed_if_unchanged
+    from conv_lint.project import parse, parsed_if_unchanged
 
     deep = nesting.too_deep(source)  # libcst would crawl, or crash the process, on these
     if deep:
         return Analysis(error=deep)
     try:  # the file may be a sibling of files linted before: its tree is cached then
-        module = parsed_if_unchanged(filename, source) or _parse(source)
+        module = parsed_if_unchanged(filename, source) or parse(source)
     except cst.ParserSyntaxError as error:
         return Analysis(error=f"syntax error: {str(error).splitlines()[0]}")
     models = _run_models(module, source, filename, input_shape, tables, options)
@@ -201,11 +201,12 @@ def _still_sound(source: str, filename: str, fix: Fix, node, original: _Models, 
     import libcst as cst
 
     from conv_lint.fixes import apply_fixes
+    from conv_lint.project import parse
     from conv_lint.layers.linear import Linear
     from conv_lint.layers.normalisation import LayerNorm
 
     try:
-        module = cst.parse_module(apply_fixes(source, [Finding(0, 0, "", "", fix)]))
+        module = parse(apply_fixes(source, [Finding(0, 0, "", "", fix)]))
     except cst.ParserSyntaxError:
         return False
     fixed = _run_models(module, module.code, filename, input_shape, False, options)
@@ -222,23 +223,6 @@ def _still_sound(source: str, filename: str, fix: Fix, node, original: _Models, 
                 if isinstance(getattr(call.kind, "family", None), (Linear, LayerNorm))):
             return False
     return True
-
-
-def _parse(source: str):
-    """libcst's parse with the cycle collector paused: the parse makes no garbage cycles, and the
-    collector's passes over the growing tree cost a fifth of the parse of a 10,000-line file."""
-    import gc
-
-    import libcst as cst
-
-    paused = gc.isenabled()
-    if paused:
-        gc.disable()
-    try:
-        return cst.parse_module(source)
-    finally:
-        if paused:
-            gc.enable()
 
 
 def _warn(interpreter, run, options) -> None:

@@ -1126,7 +1126,7 @@ def _pure_call(fn: cst.FunctionDef, args: list, kwargs: dict):
     is a symbol of its own (equal only to the same call). Unknown unless some argument is
     symbolic and all are numbers."""
     values = list(args) + [kwargs[k] for k in sorted(kwargs)]
-    made = (symbols.Poly, symbols.Scaled, symbols.Real)
+    made = symbols.SYMBOLIC
     if not all(isinstance(v, (int, float, str, type(None)) + made) for v in values) or not any(
             isinstance(v, made) for v in values):
         return UNKNOWN

@@ -9,6 +9,7 @@ size; a missing file or a parse failure means unknown (silent).
 
 from __future__ import annotations
 
+import gc
 import os
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -52,6 +53,19 @@ def reading() -> Iterator[set]:
         _READ = previous
 
 
+def parse(source: str) -> cst.Module:
+    """libcst's parse with the cycle collector paused: the parse makes no garbage cycles, and the
+    collector's passes over the growing tree cost a fifth of the parse of a 10,000-line file."""
+    paused = gc.isenabled()
+    if paused:
+        gc.disable()
+    try:
+        return cst.parse_module(source)
+    finally:
+        if paused:
+            gc.enable()
+
+
 def parse_file(path: str) -> Optional[cst.Module]:
     """``path`` parsed by libcst, cached while its mtime and size stay; None if unreadable."""
     path = os.path.abspath(path)
@@ -67,7 +81,7 @@ def parse_file(path: str) -> Optional[cst.Module]:
         return cached[1]
     try:
         with open(path, encoding="utf-8") as handle:
-            module: Optional[cst.Module] = cst.parse_module(handle.read())
+            module: Optional[cst.Module] = parse(handle.read())
     except (OSError, UnicodeDecodeError, cst.ParserSyntaxError, RecursionError):
         module = None
     _PARSED[path] = (stamp, module)

@@ -11,7 +11,7 @@ import re
 from typing import Callable, Optional
 
 from conv_lint import sizes, symbols
-from conv_lint.symbols import Poly, Real, Scaled
+from conv_lint.symbols import SYMBOLIC, Poly
 from conv_lint.values import UNKNOWN, Container, ListValue, Tensor
 
 MAX_UNROLL = 256  # longest loop or sequence the interpreter unrolls
@@ -58,7 +58,7 @@ def as_sequence(value) -> Optional[list]:
 def unary(op: str, value):
     if isinstance(value, Tensor):
         return value.derived()
-    if isinstance(value, (Poly, Scaled, Real)):
+    if isinstance(value, SYMBOLIC):
         return _known(symbols.negate(value)) if op == "Minus" and isinstance(value, Poly) \
             else UNKNOWN
     if op == "Not":
@@ -102,7 +102,7 @@ def arith(op: str, a, b):
         if items is None or len(items) * max(b, 0) > MAX_UNROLL:
             return UNKNOWN
         return ListValue(items * b) if isinstance(a, ListValue) else tuple(items * b)
-    if isinstance(a, (Poly, Scaled, Real)) or isinstance(b, (Poly, Scaled, Real)):
+    if isinstance(a, SYMBOLIC) or isinstance(b, SYMBOLIC):
         return _known(symbols.arith(op, a, b))
     numeric = (int, float)
     if not isinstance(a, numeric) or not isinstance(b, numeric):
@@ -143,7 +143,7 @@ def _comparable(value) -> bool:
 
 def compare(op: str, a, b):
     if op in ("Is", "IsNot"):
-        if any(v is UNKNOWN or isinstance(v, (Poly, Scaled, Real)) for v in (a, b)):
+        if any(v is UNKNOWN or isinstance(v, SYMBOLIC) for v in (a, b)):
             return UNKNOWN
         if b is None or a is None:
             same = a is b
@@ -153,14 +153,14 @@ def compare(op: str, a, b):
         if isinstance(a, str) and isinstance(b, str):  # 'tiered' in stem_type
             return (a in b) == (op == "In")
         seq = as_sequence(b)
-        if seq is None or any(v is UNKNOWN or isinstance(v, (Poly, Scaled, Real)) for v in [a] + seq):
+        if seq is None or any(v is UNKNOWN or isinstance(v, SYMBOLIC) for v in [a] + seq):
             return UNKNOWN
         try:
             found = a in seq
         except TypeError:
             return UNKNOWN
         return found if op == "In" else not found
-    symbolic = (sizes.Expr, sizes.Product, Poly, Scaled, Real)
+    symbolic = (sizes.Expr, sizes.Product) + SYMBOLIC
     if isinstance(a, symbolic) or isinstance(b, symbolic):
         if op in ("Equal", "NotEqual"):
             if sizes.proven_equal(a, b):
@@ -195,7 +195,7 @@ def call_builtin(name: str, args, kwargs):
             if isinstance(args[0], Container):
                 return len(args[0].items)
             return len(seqs[0]) if seqs[0] is not None else UNKNOWN
-        if name in ("int", "round") and len(args) == 1 and isinstance(args[0], (Poly, Scaled, Real)):
+        if name in ("int", "round") and len(args) == 1 and isinstance(args[0], SYMBOLIC):
             rounding = symbols.truncate if name == "int" else symbols.rounded
             return _known(rounding(args[0]))  # int(in_chs * 0.25): a channel count
         if name in ("int", "float", "abs", "round", "bool", "str") and len(args) == 1 \
@@ -254,7 +254,7 @@ MATH = {
 def call_math(name: str, args, kwargs):
     """math.log(channels, 2) and friends, on plain numbers; rounding keeps a channel count."""
     if name in ("math.floor", "math.ceil", "math.trunc") and len(args) == 1 \
-            and isinstance(args[0], (Poly, Scaled, Real)) and not kwargs:
+            and isinstance(args[0], SYMBOLIC) and not kwargs:
         rounding = {"math.floor": symbols.floor_of, "math.ceil": symbols.ceiling_of,
                     "math.trunc": symbols.truncate}[name]
         return _known(rounding(args[0]))  # math.floor(planes * (base_width / 64))

@@ -175,9 +175,8 @@ _REAL_OPS = {"Add": "+", "Subtract": "-", "Multiply": "*", "Divide": "/"}
 
 def _real(op: str, a, b) -> Optional[Real]:
     """``a op b`` kept as an opaque float; numbers only (a float's repr is exact)."""
-    kinds = (Poly, Scaled, Real)
-    if op not in _REAL_OPS or not all(isinstance(v, kinds) or type(v) in (int, float)
-                                       for v in (a, b)):
+    if op not in _REAL_OPS or not all(isinstance(v, SYMBOLIC) or type(v) in (int, float)
+                                      for v in (a, b)):
         return None
     if op != "Divide" and not any(isinstance(v, (Scaled, Real)) or type(v) is float
                                   for v in (a, b)):
@@ -370,3 +369,6 @@ def never_equal(a, b) -> bool:
 
 def negate(a: Value) -> Optional[Value]:
     return multiply(a, -1)
+
+
+SYMBOLIC = (Poly, Scaled, Real)  # every value made from parameter symbols
