@@ -36,6 +36,8 @@ def assigned_names(node: cst.CSTNode) -> set:
             names.update(target_names(inner.asname.name))
         elif kind is cst.ExceptHandler and inner.name is not None:
             names.update(target_names(inner.name.name))
+        elif kind is cst.Del:  # del cfg[k]
+            names.update(target_names(inner.target))
         elif kind is cst.Call and isinstance(inner.func, cst.Attribute):
             names.update(target_names(inner.func.value))  # layers.append(...)
     return names

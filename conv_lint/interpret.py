@@ -23,6 +23,7 @@ from conv_lint.imports import ImportMap
 from conv_lint.jaxtyped import annotated_shape
 from conv_lint.joins import join, join_all, join_dicts, replace
 from conv_lint.project import Project, Resolver, Scope
+from conv_lint.toplevel import ABSENT, TopLevel
 from conv_lint.pyvalues import (
     BUILTINS, MATH, MAX_UNROLL, arith, as_sequence, call_builtin, call_math, compare, hashable,
     bounded_text, is_int, literal_number, safe_template, unary,
@@ -131,7 +132,7 @@ class FileInterpreter(ShapeFlow):
         self.constructions: Optional[list] = [] if record else None
         self.reached: Optional[dict] = {} if record else None
         self._scope_of: dict[int, Scope] = {}  # id(FunctionDef) -> the module defining it
-        self.resolver = Resolver(project, self._build_scope)
+        self.resolver = Resolver(project, self._build_scope, self._read_global)
         self.reports: list[Report] = []
         self._reported: dict = {}  # (id(node), code) -> its Report
         # What fixes must know: the layers each constructor call built while a model was run,
@@ -147,6 +148,7 @@ class FileInterpreter(ShapeFlow):
         self.calls: Optional[list] = None  # flow.Call records of the forward being run
         self.failed = False  # the model being run has hit an error already
         self._collect(self.home)
+        self._run_calling_lines(self.home)
 
     # ---- the file's definitions -------------------------------------------------------------
 
@@ -182,13 +184,47 @@ class FileInterpreter(ShapeFlow):
             info.bases = [self._base(arg.value) for arg in info.node.bases if not arg.keyword]
         for info in self.classes.values():
             info.is_module = self._is_module(info, set())
-        frame = Frame(env=self.constants)
-        for statement in scope.module.body:
-            if isinstance(statement, cst.SimpleStatementLine):
+        scope.top = TopLevel(scope.module)
+
+    def _run_calling_lines(self, scope: Scope) -> None:
+        """The top-level lines that call something (``model = nn.Sequential(...)`` in a script:
+        the layers they build are checked), run in order; the tables stay unread till needed."""
+        for index in scope.top.calling:
+            if not scope.top.done[index]:
                 try:
-                    self._exec_simple_line(statement, frame)
-                except (GiveUp, _Return, RecursionError):
-                    pass
+                    self._run_top_line(scope, index)
+                except GiveUp:
+                    return
+
+    def _read_global(self, scope: Scope, name: str):
+        """``name`` at the top level of ``scope`` as it stands now: the lines writing it are run
+        when it is first read (toplevel.py); ABSENT when no top-level line binds it."""
+        top = scope.top
+        if top is None or name not in top.writers:
+            return scope.constants.get(name, ABSENT)
+        plan = top.plan(name)
+        if plan is None:
+            return UNKNOWN
+        for index in plan:
+            self._run_top_line(scope, index)
+        return scope.constants.get(name, ABSENT)
+
+    def _run_top_line(self, scope: Scope, index: int) -> None:
+        """One top-level line of ``scope``, run as at import time: outside any model's run."""
+        top = scope.top
+        top.done[index] = True
+        top.running.append(index)
+        saved = (self.scope, self.built, self.rows, self.calls, self.uncertain, self.home_site)
+        self.scope, self.built, self.rows, self.calls = scope, None, None, None
+        self.uncertain, self.home_site = 0, None
+        try:
+            self._exec_simple_line(top.lines[index], Frame(env=scope.constants))
+        except (_Return, RecursionError):
+            pass
+        finally:
+            top.running.pop()
+            (self.scope, self.built, self.rows, self.calls, self.uncertain,
+             self.home_site) = saved
 
     def _class_info(self, node: cst.ClassDef) -> ClassInfo:
         methods, assigns = {}, []
@@ -478,7 +514,19 @@ class FileInterpreter(ShapeFlow):
             elif isinstance(container, dict):
                 if key is not UNKNOWN and hashable(key):
                     container[key] = value
+                else:  # which item changed is not known: no item of it is
+                    self._forget(target.value, frame)
         # other targets (self.x.y = ...) change nothing we track
+
+    def _forget(self, expr: cst.BaseExpression, frame: Frame) -> None:
+        """A dict changed in a way not followed: the name it is read through (``cfg`` of
+        ``cfg.popitem()``, local or global) holds an unknown value from now on."""
+        if not isinstance(expr, cst.Name):
+            return
+        if expr.value in frame.env:
+            frame.env[expr.value] = UNKNOWN
+        elif expr.value in self.scope.constants:
+            self.scope.constants[expr.value] = UNKNOWN
 
     def _exec_if(self, node: cst.If, frame: Frame) -> None:
         test = _truth(self.eval(node.test, frame))
@@ -629,10 +677,12 @@ class FileInterpreter(ShapeFlow):
         return result
 
     def _lookup(self, name: str, frame: Frame):
-        if name in frame.env:
-            return frame.env[name]
-        if name in self.constants:
-            return self.constants[name]
+        env = frame.env
+        if name in env and env is not self.scope.constants:  # a top-level line reads globals
+            return env[name]
+        value = self._read_global(self.scope, name)
+        if value is not ABSENT:
+            return value
         if name in ("True", "False", "None"):
             return {"True": True, "False": False, "None": None}[name]
         if name in self.classes:
@@ -662,10 +712,10 @@ class FileInterpreter(ShapeFlow):
             return TensorMethod(base, attr)
         if isinstance(base, str) and attr == "format":
             return _StrFormat(base)
-        if isinstance(base, ListValue) and attr in ("append", "extend", "insert"):
+        if isinstance(base, ListValue) and attr not in _READING_LIST_METHODS:
             return _ListMethod(base, attr)
-        if isinstance(base, dict) and attr in ("keys", "values", "items"):
-            return _DictView(base, attr)
+        if isinstance(base, dict):
+            return _DictMethod(base, attr)
         if isinstance(base, Container):
             return _ContainerMethod(base, attr)
         if isinstance(base, Layer):
@@ -859,7 +909,13 @@ class FileInterpreter(ShapeFlow):
             return self._apply_module(callee, args, kwargs, node, frame)
         if isinstance(callee, TensorMethod):
             return self._tensor_method(callee, args, kwargs, complete, node)
-        if isinstance(callee, (_ListMethod, _ContainerMethod, _StrFormat, _DictView)):
+        if isinstance(callee, _DictMethod):
+            result = callee.call(args, kwargs, complete)
+            if result is _FORGET:  # changed in a way not followed: its names forget it
+                self._forget(func.value, frame)
+                return UNKNOWN
+            return result
+        if isinstance(callee, (_ListMethod, _ContainerMethod, _StrFormat)):
             return callee.call(args, complete)
         if not complete:
             return UNKNOWN
@@ -1084,36 +1140,70 @@ def _iterable(value):
     return value
 
 
-@dataclass(eq=False)
-class _DictView:
-    """``d.keys()``, ``d.values()``, ``d.items()`` of a dict the interpreter holds: a tuple."""
-
-    target: dict
-    name: str
-
-    def call(self, args, complete):
-        if args or not complete:
-            return UNKNOWN
-        return tuple(getattr(self.target, self.name)())
+# Methods that leave a list as it is; any other (pop, sort, remove...) may change it.
+_READING_LIST_METHODS = frozenset({"index", "count", "copy"})
 
 
 @dataclass(eq=False)
 class _ListMethod:
+    """A list method: append and extend followed; any other change forgets the items. What a
+    method other than those returns is unknown."""
+
     target: ListValue
     name: str
 
     def call(self, args, complete):
         if self.target.items is None:
-            return None
-        if not complete:
-            self.target.items = None
-        elif self.name == "append" and len(args) == 1:
+            return UNKNOWN
+        if complete and self.name == "append" and len(args) == 1:
             self.target.items.append(args[0])
-        elif self.name == "extend" and len(args) == 1 and as_sequence(args[0]) is not None:
+            return None
+        if complete and self.name == "extend" and len(args) == 1 \
+                and as_sequence(args[0]) is not None:
             self.target.items.extend(as_sequence(args[0]))
-        else:
-            self.target.items = None
-        return None
+            return None
+        self.target.items = None
+        return UNKNOWN
+
+
+_FORGET = object()  # a dict method's answer when the dict changed in a way not followed
+_DICT_READS = frozenset({"get", "keys", "values", "items", "copy"})
+
+
+@dataclass(eq=False)
+class _DictMethod:
+    """A method of a dict the interpreter holds: reads and changes followed where the keys are
+    known (``d.keys()`` and the other views give a tuple); any other change gives _FORGET."""
+
+    target: dict
+    name: str
+
+    def call(self, args, kwargs, complete):
+        target, name = self.target, self.name
+        unfollowed = UNKNOWN if name in _DICT_READS else _FORGET
+        if not complete:
+            return unfollowed
+        if not args and not kwargs:
+            if name in ("keys", "values", "items"):
+                return tuple(getattr(target, name)())
+            if name == "copy":
+                return dict(target)
+            if name == "clear":
+                target.clear()
+                return None
+        if name == "update" and len(args) <= 1 and all(isinstance(a, dict) for a in args):
+            target.update(*args, **kwargs)
+            return None
+        if kwargs or len(args) not in (1, 2) or args[0] is UNKNOWN or not hashable(args[0]):
+            return unfollowed
+        key, default = args[0], (args[1] if len(args) == 2 else None)
+        if name == "get":
+            return target.get(key, default)
+        if name == "setdefault":
+            return target.setdefault(key, default)
+        if name == "pop" and (key in target or len(args) == 2):
+            return target.pop(key, default)
+        return unfollowed
 
 
 def _ctx(frame: Frame) -> dict:

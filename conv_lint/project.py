@@ -18,6 +18,7 @@ from typing import Iterator, Optional
 import libcst as cst
 
 from conv_lint.imports import ImportMap
+from conv_lint.toplevel import ABSENT, TopLevel
 
 _PARSED: dict[str, tuple[tuple[int, int], Optional[cst.Module]]] = {}
 # The packages a project may not shadow: their names are never looked for on disk.
@@ -35,7 +36,8 @@ class Scope:
     stub: bool = False  # a well-known block's stand-in (conv_lint/known), not the user's code
     classes: dict = field(default_factory=dict)
     functions: dict = field(default_factory=dict)
-    constants: dict = field(default_factory=dict)
+    constants: dict = field(default_factory=dict)  # the top-level names evaluated so far
+    top: Optional[TopLevel] = None  # the top-level lines, run as their names are read
 
 
 _READ: Optional[set] = None  # the files read while a recording is on (see reading())
@@ -152,16 +154,18 @@ class Resolver:
     """Qualified names the file imports -> what the project (or a well-known stub) defines.
 
     ``build(module, name, package, stub, preset)`` turns a parsed module into its collected
-    ``Scope`` (the interpreter does that: module constants need evaluating). Each module is
-    built once per resolver; re-exports (``from .conv_bn_act import ConvNormAct`` in an
+    ``Scope``, and ``read(scope, name)`` gives one of its top-level values (or ABSENT); the
+    interpreter does both (module constants need evaluating). Each module is built once per
+    resolver; re-exports (``from .conv_bn_act import ConvNormAct`` in an
     ``__init__.py``) are followed to a bounded depth.
     """
 
     MAX_HOPS = 8
 
-    def __init__(self, project: Project, build) -> None:
+    def __init__(self, project: Project, build, read) -> None:
         self.project = project
         self._build = build
+        self._read = read
         self._scopes: dict[str, Optional[Scope]] = {}
         self._found: dict[str, object] = {}
 
@@ -194,9 +198,12 @@ class Resolver:
         return None if scope is None else self._member(scope, name, hops)
 
     def _member(self, scope: Scope, name: str, hops: int):
-        for table in (scope.classes, scope.functions, scope.constants):
+        for table in (scope.classes, scope.functions):
             if name in table:
                 return scope, table[name]
+        value = self._read(scope, name)
+        if value is not ABSENT:
+            return scope, value
         target = scope.imports.names.get(name)
         if target is not None:
             from conv_lint.imports import canonical
