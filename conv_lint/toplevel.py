@@ -52,8 +52,9 @@ class TopLevel:
         return todo
 
 
-# id(module) -> (module, lines, writers, calling): a sibling's tree is parsed once per process and read
-# by every file importing it; its index is made once too (the module kept: ids are reused).
+# id(module) -> (module, lines, writers, calling). A sibling's tree is parsed once per process
+# and read by every file importing it: its index is made once too (the module is kept in the
+# entry: an id is reused once its object is gone).
 _INDEXED: dict[int, tuple] = {}
 _MAX_INDEXED = 256
 
