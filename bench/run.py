@@ -165,11 +165,8 @@ class Setup:
             "libcst (torchfix venv)": of(self.torchfix_venv, "libcst"),
         }
 
-    def check_command(self) -> Optional[list[str]]:
-        """``conv-lint check`` when the installed conv-lint has it, else None."""
-        command = [self.tool(self.plugin_venv, "conv-lint"), "check"]
-        probe = subprocess.run(command + ["--help"], capture_output=True, cwd=NEUTRAL_DIR)
-        return command if probe.returncode == 0 else None
+    def check_command(self) -> list[str]:
+        return [self.tool(self.plugin_venv, "conv-lint"), "check"]
 
 
 def _version(package: str) -> str:
@@ -232,17 +229,10 @@ class Bench:
         s = self.setup
         files = [str(p) for p in sorted((s.src / "torchvision" / "models").rglob("*.py"))]
         child = [s.python(s.plugin_venv), str(BENCH / "child.py")]
-        check = s.check_command()
         verdicts = []
         for jobs in (1, 2):
-            if check is not None and jobs == os.cpu_count():
-                # The command uses every core (from 8 files on) and has no flag for fewer: it
-                # stands for the run with as many processes; the engine for the others.
-                ours = check + ["--no-cache", *files]
-                label = f"conv-lint check ({jobs} cores)"
-            else:
-                ours = child + ["engine", "--jobs", str(jobs), *files]
-                label = f"conv-lint engine -j{jobs}"
+            ours = s.check_command() + ["--no-cache", "--jobs", str(jobs), *files]
+            label = f"conv-lint check -j{jobs}"
             commands = {
                 label: ours,
                 f"torchfix -j{jobs}": [s.tool(s.torchfix_venv, "torchfix"), "-j", str(jobs),
@@ -361,10 +351,6 @@ class Bench:
         """6. A warm conv-lint check on an unchanged tree vs the cold run."""
         s = self.setup
         check = s.check_command()
-        if check is None:
-            self.details.append("6. warm vs cold: `conv-lint check` is not in this conv-lint")
-            return [Verdict("6. warm / cold conv-lint check", "<= 0.1x", "no check command",
-                            None)]
         tree = [str(s.src / "torchvision" / "models"), str(s.src / "timm")]
         # The command keeps its cache beside the nearest pyproject.toml with [tool.conv-lint]:
         # one at the top of the sources keeps it there, out of this repository.

@@ -82,8 +82,11 @@ def analyse(
     ``fixes=False`` attaches no fixes (flake8 cannot apply them; a padding's costs a second
     analysis of the file).
     """
+    from conv_lint.project import collector_paused
+
     try:
-        return _analyse(source, filename, input_shape, tables, options, fixes)
+        with collector_paused():
+            return _analyse(source, filename, input_shape, tables, options, fixes)
     except RecursionError:
         return Analysis(error="nesting too deep to analyse")
     except Exception as error:  # the host (flake8, an editor) must never see our failure

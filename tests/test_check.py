@@ -87,7 +87,8 @@ def test_exit_status_clean_findings_and_errors(tmp_path):
                             "channels but receives 32 (from conv1)\n")
     for args, named in [(["missing.py"], "missing.py"), (["--early-layers", "0"], "--early-layers"),
                         (["--select", "E501"], "--select"), (["--input-shape", "3,x"], "input"),
-                        (["--format", "xml"], "--format"), (["-", "clean.py"], "stdin")]:
+                        (["--format", "xml"], "--format"), (["-", "clean.py"], "stdin"),
+                        (["--jobs", "0"], "--jobs")]:
         result = check(*args, cwd=tmp_path)
         assert result.returncode == 2 and result.stdout == "", args
         assert len(result.stderr.splitlines()) == 1 and named in result.stderr, result.stderr
@@ -100,6 +101,9 @@ def test_findings_equal_the_flake8_plugins_on_the_fixtures():
     assert command.stderr == "" and plugin.stderr == ""
     assert command.returncode == 1
     assert sorted(command.stdout.splitlines()) == sorted(plugin.stdout.splitlines())
+    # one process, the largest files no longer first: the same output, in the same order
+    alone = check("--no-cache", "--jobs", "1", "fixtures", cwd=ROOT)
+    assert (alone.returncode, alone.stderr, alone.stdout) == (1, "", command.stdout)
 
 
 def test_select_ignore_and_noqa_as_flake8_decides(tmp_path):

@@ -8,6 +8,8 @@ must be analysed without an internal error; where the answer is known, it must b
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import survive
 
@@ -162,3 +164,42 @@ def test_deep_expressions_are_turned_away_before_the_parser():
     assert analyse("x = " + " + ".join(["y"] * 300) + "\n").error is None
     # libcst refuses some deep shapes itself, as a syntax error
     assert analyse("x = (" + " ".join(["'a'"] * 5000) + ")\n").error.startswith("syntax error")
+
+
+def _nested(draw_ops: list, leaf: str = "y") -> str:
+    """An expression nesting the given wrappers, innermost last: depth grows with each."""
+    text = leaf
+    for op in reversed(draw_ops):
+        text = op.format(text)
+    return text
+
+
+# Each wraps an expression in one more level of the tree, as real code can. The tight ones
+# take a single token per level: the fewest the guard can count on.
+_TIGHT = ["-{}", "~{}", "not {}", "{}.a", "{}[0]", "{}()", "await {}", "y * {}", "{} and y"]
+_WRAPPERS = _TIGHT + [
+    "({})", "{} + y", "f({})", "f(a={})", "[{}]", "{{{}}}", "{{'k': {}}}", "y if {} else y",
+    "lambda: {}", "({},)", "[v for v in {}]", "f'{{{}}}'", "y < {}", "*{},", "(yield {})"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(_TIGHT), min_size=15, max_size=90)
+       | st.lists(st.sampled_from(_WRAPPERS), min_size=15, max_size=90),
+       st.integers(min_value=0, max_value=3), st.integers(min_value=1, max_value=12))
+def test_the_cheap_depth_guard_never_lets_a_deep_statement_through(wrappers, indent, gap):
+    """may_be_deep (text only) must say yes for any limit the syntax tree is deeper than (here
+    just below its depth, where the guard is tightest): it decides whether the exact check
+    runs at all."""
+    import ast
+
+    from conv_lint import nesting
+
+    body = "x = " + _nested(wrappers)
+    source = "async def g():\n" + "".join(
+        "    " * level + "if y:\n" for level in range(1, indent + 1)) + "    " * (indent + 1) + body
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return  # a wrapper that does not fit where it landed: nothing to check
+    limit = nesting.depth(tree) - gap
+    assert nesting.may_be_deep(source, limit)

@@ -46,7 +46,7 @@ def add_parser(commands: Any) -> None:
                        help="gitignore-style pattern to leave out (repeatable, or comma list)")
     check.add_argument("--stdin-filename", metavar="PATH",
                        help="the path of the source read from stdin (for config and output)")
-    check.add_argument("--input-shape", type=_shape_argument, metavar="C,H,W",
+    check.add_argument("--input-shape", type=shape_argument, metavar="C,H,W",
                        help="per-sample input shape of models without a directive")
     for rule_field in rule_option_fields():  # the plugin's options, without its `conv-` prefix
         check.add_argument(
@@ -62,16 +62,24 @@ def add_parser(commands: Any) -> None:
     check.add_argument("--diff-base", metavar="REF",
                        help="only findings on lines added or changed since the git REF")
     check.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
+    check.add_argument("-j", "--jobs", type=jobs_argument, metavar="N",
+                       help="processes analysing files (default: one per core)")
     check.add_argument("-v", "--verbose", action="store_true",
                        help="say which config and how many files were cached, on stderr")
     check.set_defaults(command=run)
 
 
-def _shape_argument(text: str) -> tuple[int, ...]:
+def shape_argument(text: str) -> tuple[int, ...]:
     try:
         return parse_shape(text)
     except ValueError as error:
         raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def jobs_argument(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive number of jobs, got {text!r}")
+    return int(text)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -109,7 +117,7 @@ class Check:
         self.options = self._rule_options()
         folder = None if args.no_cache else self.config.root / FOLDER
         self.runner = Runner(Cache(folder, salt(self.input_shape, self.options)),
-                             self.input_shape, self.options)
+                             self.input_shape, self.options, workers=args.jobs)
         self.failed = False  # a file could not be read
 
     # -- settings: the command line over the config -------------------------------------------

@@ -70,10 +70,17 @@ class Runner:
         if len(sources) < PARALLEL_FROM or self.workers < 2:
             return [analyse_source(s, f, shape, options) for s, f in zip(sources, filenames)]
         workers = min(self.workers, len(sources))
-        chunk = max(1, len(sources) // (4 * workers))
+        # Largest first, one at a time: the workers end together instead of one of them
+        # finishing a long file alone.
+        order = sorted(range(len(sources)), key=lambda index: -len(sources[index]))
         try:
             with ProcessPoolExecutor(max_workers=workers) as pool:
-                return list(pool.map(analyse_source, sources, filenames, repeat(shape),
-                                     repeat(options), chunksize=chunk))
+                done = list(pool.map(analyse_source, [sources[i] for i in order],
+                                     [filenames[i] for i in order], repeat(shape),
+                                     repeat(options)))
         except (OSError, BrokenProcessPool):  # no processes here (a sandbox): one at a time
             return [analyse_source(s, f, shape, options) for s, f in zip(sources, filenames)]
+        results: list = [None] * len(sources)
+        for index, result in zip(order, done):
+            results[index] = result
+        return results
