@@ -269,13 +269,13 @@ class _Ranges(dict):
     """Node -> CodeRange, filled for the nodes given first, then one lookup at a time."""
 
     def __init__(self, module, nodes) -> None:
-        from conv_lint.positions import ranges
+        from conv_lint.skim import ranges
 
         super().__init__(ranges(module, nodes))
         self.module = module
 
     def __missing__(self, node):
-        from conv_lint.positions import ranges
+        from conv_lint.skim import ranges
 
         self.update(ranges(self.module, [node]))
         if not dict.__contains__(self, node):

@@ -12,7 +12,7 @@ from typing import Any, Optional
 
 import libcst as cst
 
-from conv_lint import layers, sizes, symbols
+from conv_lint import layers, sizes, skim, symbols
 from conv_lint.codes import message
 from conv_lint.flow import (
     TENSOR_FACTORIES, Parameter, Row, ShapeFlow, TensorMethod, factory_tensor, index_shape,
@@ -178,6 +178,7 @@ class FileInterpreter(ShapeFlow):
             elif isinstance(statement, cst.FunctionDef):
                 self.functions[statement.name.value] = statement
                 self._scope_of[id(statement)] = scope
+        self.functions.update(skim.deferred(scope.module))  # parsed when looked up
         for info in self.classes.values():
             info.scope = scope
             self._scope_of.update((id(method), scope) for method in info.methods.values())
@@ -253,6 +254,7 @@ class FileInterpreter(ShapeFlow):
         if isinstance(value, ClassInfo):
             return ClassRef(value)
         if isinstance(value, cst.FunctionDef):
+            self._scope_of[id(value)] = scope
             return FunctionRef(value)
         return value
 
@@ -687,8 +689,10 @@ class FileInterpreter(ShapeFlow):
             return {"True": True, "False": False, "None": None}[name]
         if name in self.classes:
             return ClassRef(self.classes[name])
-        if name in self.functions:
-            return FunctionRef(self.functions[name])
+        function = self.scope.function(name)
+        if function is not None:
+            self._scope_of[id(function)] = self.scope
+            return FunctionRef(function)
         qualname = self.imports.names.get(name)
         if qualname is not None:
             return self._qualified(qualname)

@@ -17,6 +17,7 @@ from typing import Iterator, Optional
 
 import libcst as cst
 
+from conv_lint import skim
 from conv_lint.imports import ImportMap
 from conv_lint.toplevel import ABSENT, TopLevel
 
@@ -38,6 +39,17 @@ class Scope:
     functions: dict = field(default_factory=dict)
     constants: dict = field(default_factory=dict)  # the top-level names evaluated so far
     top: Optional[TopLevel] = None  # the top-level lines, run as their names are read
+
+    def function(self, name: str) -> Optional[cst.FunctionDef]:
+        """The top-level function ``name``, parsed now if the parse left it for later."""
+        value = self.functions.get(name)
+        if isinstance(value, skim.Deferred):
+            value = value.node()
+            if value is None:  # its text is not one function after all: unknown
+                del self.functions[name]
+            else:
+                self.functions[name] = value
+        return value
 
 
 _READ: Optional[set] = None  # the files read while a recording is on (see reading())
@@ -71,10 +83,16 @@ def collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-def parse(source: str) -> cst.Module:
+def parse_whole(source: str) -> cst.Module:
     """libcst's parse, with the cycle collector paused."""
     with collector_paused():
         return cst.parse_module(source)
+
+
+def parse(source: str) -> cst.Module:
+    """The parse the analysis reads: top-level functions left for when they are looked up
+    (skim.py)."""
+    return skim.parse(source, parse_whole)
 
 
 def parse_file(path: str) -> Optional[cst.Module]:
@@ -207,9 +225,11 @@ class Resolver:
         return None if scope is None else self._member(scope, name, hops)
 
     def _member(self, scope: Scope, name: str, hops: int):
-        for table in (scope.classes, scope.functions):
-            if name in table:
-                return scope, table[name]
+        if name in scope.classes:
+            return scope, scope.classes[name]
+        function = scope.function(name)
+        if function is not None:
+            return scope, function
         value = self._read(scope, name)
         if value is not ABSENT:
             return scope, value

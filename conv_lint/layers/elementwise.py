@@ -93,7 +93,6 @@ _ARGUMENT_RULES = {
 }
 
 
-@dataclass(frozen=True)
 class PReLU(Family):
     """One learnt slope, or one per channel (axis 1; a 1-d input has one channel)."""
 
@@ -112,7 +111,6 @@ class PReLU(Family):
         return count if count is not None and count >= 0 else None
 
 
-@dataclass(frozen=True)
 class GLU(Family):
     """Splits ``dim`` in two halves: the output has half its size."""
 
@@ -128,7 +126,6 @@ class GLU(Family):
         return shape[:axis] + (half,) + shape[axis + 1:], []
 
 
-@dataclass(frozen=True)
 class ChannelShuffle(Family):
     elementwise = True
 

@@ -101,7 +101,6 @@ class InstanceNorm(_FeatureNorm):
         return _received("num_features", shape[-r - 1]) if len(shape) in (r + 1, r + 2) else {}
 
 
-@dataclass(frozen=True)
 class GroupNorm(Family):
     """nn.GroupNorm (num_groups, num_channels) and F.group_norm (num_groups only)."""
 
@@ -195,7 +194,6 @@ class LayerNorm(Family):
         return count * (1 + bias) if affine else 0
 
 
-@dataclass(frozen=True)
 class LocalResponseNorm(Family):
     elementwise = True
 

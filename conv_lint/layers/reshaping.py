@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 
 from conv_lint import sizes
 from conv_lint.layers.base import (
@@ -11,7 +10,6 @@ from conv_lint.layers.base import (
 )
 
 
-@dataclass(frozen=True)
 class Flatten(Family):
     """nn.Flatten (start_dim=1), torch.flatten and x.flatten (start_dim=0)."""
 
@@ -34,7 +32,6 @@ class Flatten(Family):
         return shape[:first] + (sizes.product(shape[first:last + 1]),) + shape[last + 1:], []
 
 
-@dataclass(frozen=True)
 class Unflatten(Family):
     def check(self, b: dict) -> list:
         value = b["unflattened_size"]
@@ -86,7 +83,6 @@ def _named_axes(dim, shape: Shape) -> tuple:
     return [_axis(d, rank) for d in dims], []
 
 
-@dataclass(frozen=True)
 class Squeeze(Family):
     """torch.squeeze / x.squeeze: drops axes of size 1 (the batch is taken to be above 1)."""
 
@@ -111,7 +107,6 @@ class Squeeze(Family):
         return tuple(kept), []
 
 
-@dataclass(frozen=True)
 class Unsqueeze(Family):
     def apply(self, b: dict, shape: Shape) -> tuple:
         dim = _int(b["dim"])
@@ -124,7 +119,6 @@ class Unsqueeze(Family):
         return shape[:axis] + (1,) + shape[axis:], []
 
 
-@dataclass(frozen=True)
 class Permute(Family):
     def apply(self, b: dict, shape: Shape) -> tuple:
         dims = b["dims"]
@@ -145,7 +139,6 @@ class Permute(Family):
         return tuple(shape[a] for a in axes), []
 
 
-@dataclass(frozen=True)
 class Transpose(Family):
     def apply(self, b: dict, shape: Shape) -> tuple:
         first, second = _int(b["dim0"]), _int(b["dim1"])
@@ -163,7 +156,6 @@ class Transpose(Family):
         return tuple(out), []
 
 
-@dataclass(frozen=True)
 class Reduce(Family):
     """x.mean / x.sum over ``dim`` (all axes when None or ())."""
 
