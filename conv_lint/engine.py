@@ -114,7 +114,7 @@ def _analyse(source: str, filename: str, input_shape, tables: bool, options,
     interpreter, analysis = models.interpreter, models.analysis
     if not interpreter.reports and not models.tables:
         return analysis
-    positions = _positions(module, interpreter.reports, models.tables)
+    positions = _positions(module, source, interpreter.reports, models.tables)
 
     def recheck(fix: Fix, node) -> bool:
         return _still_sound(source, filename, fix, node, models, input_shape, options)
@@ -255,29 +255,29 @@ def _roots(interpreter) -> list:
     return [info for info in classes if info.name not in used]
 
 
-def _positions(module, reports, runs) -> dict:
+def _positions(module, source, reports, runs) -> dict:
     """The ranges of the nodes findings and table rows point at; any other node's (the
     arguments a fix edits) only when asked for."""
     nodes = [report.node for report in reports]
     for info, rows, *_ in runs:
         nodes.append(info.node.name)
         nodes.extend(row.node for row in rows)
-    return _Ranges(module, nodes)
+    return _Ranges(module, source, nodes)
 
 
 class _Ranges(dict):
     """Node -> CodeRange, filled for the nodes given first, then one lookup at a time."""
 
-    def __init__(self, module, nodes) -> None:
+    def __init__(self, module, source, nodes) -> None:
         from conv_lint.skim import ranges
 
-        super().__init__(ranges(module, nodes))
-        self.module = module
+        super().__init__(ranges(module, nodes, source))
+        self.module, self.source = module, source
 
     def __missing__(self, node):
         from conv_lint.skim import ranges
 
-        self.update(ranges(self.module, [node]))
+        self.update(ranges(self.module, [node], self.source))
         if not dict.__contains__(self, node):
             raise KeyError(node)
         return dict.__getitem__(self, node)

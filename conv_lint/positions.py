@@ -2,7 +2,8 @@
 
 libcst's PositionProvider records a range for every node of the file, which costs about twice
 the parse; here the same code generation runs, but ranges are recorded only for the nodes asked
-for, and it stops as soon as the last of them is generated.
+for, and it stops as soon as the last of them is generated. Given the source, only the top-level
+statements holding those nodes are generated: each is found in the source by its own text.
 """
 
 from __future__ import annotations
@@ -79,16 +80,63 @@ class _RangeState(CodegenState):
         self.ranges[id(node)] = CodeRange(start, end)
 
 
-def ranges(module: cst.Module, nodes: Iterable[cst.CSTNode]) -> dict:
+def ranges(module: cst.Module, nodes: Iterable[cst.CSTNode],
+           source: Optional[str] = None) -> dict:
     """``{node: CodeRange}`` for ``nodes`` of ``module``, as libcst's PositionProvider gives them.
 
-    A node that is not part of ``module`` is left out."""
+    A node that is not part of ``module`` is left out. ``source``: the text ``module`` was
+    parsed from, when it was (then only the statements holding the nodes are generated)."""
     wanted = {node for node in nodes if node is not None}
     if not wanted:
         return {}
+    if source is not None:
+        found = _by_statement(module, wanted, source)
+        if found is not None:
+            return found
     state = _RangeState(module, wanted)
     try:
         module._codegen(state)
     except _AllFound:
         pass
     return {node: state.ranges[id(node)] for node in wanted if id(node) in state.ranges}
+
+
+def _by_statement(module: cst.Module, wanted: set, source: str) -> Optional[dict]:
+    """The ranges, generating only the top-level statements that hold wanted nodes; None when
+    a statement's text is not found exactly once in ``source``."""
+    from conv_lint.walk import walk
+
+    left = {id(node) for node in wanted}
+    found: dict = {}
+    for statement in module.body:
+        if not left:
+            break
+        inside = {id(node) for node in walk(statement)} & left
+        if not inside:
+            continue
+        left -= inside
+        here = {node for node in wanted if id(node) in inside}
+        state = _RangeState(module, here)
+        try:
+            statement._codegen(state)
+        except _AllFound:
+            pass
+        # Its text up to the last node wanted (generation stops there), without the blank
+        # and comment lines before it (a skimmed parse blanks functions out into those): the
+        # one place in the source that starts so is where it stands.
+        head = len(statement.leading_lines)
+        text = "".join(state.tokens)
+        cut = 0
+        for _ in range(head):
+            cut = text.index("\n", cut) + 1
+        key = text[cut:]
+        at = source.find(key)
+        if not key or at < 0 or source.find(key, at + 1) >= 0:
+            return None
+        shift = source.count("\n", 0, at) - head
+        for node in here:
+            where = state.ranges.get(id(node))
+            if where is not None:
+                found[node] = CodeRange(CodePosition(where.start.line + shift, where.start.column),
+                                        CodePosition(where.end.line + shift, where.end.column))
+    return found

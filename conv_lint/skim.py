@@ -120,15 +120,16 @@ def _cut(source: str) -> Optional[tuple[str, dict]]:
     return "\n".join(lines), deferred
 
 
-def ranges(module: cst.Module, nodes: Iterable[cst.CSTNode]) -> dict:
-    """positions.ranges over a skimmed module: a node of a function parsed later is found in
-    that function's own tree, its lines moved down to where the function sits."""
+def ranges(module: cst.Module, nodes: Iterable[cst.CSTNode], source: str) -> dict:
+    """positions.ranges over a module parsed from ``source`` by ``parse``: a node of a function
+    parsed later is found in that function's own tree, its lines moved down to where the
+    function sits."""
     from libcst._position import CodePosition, CodeRange
 
     from conv_lint.positions import ranges as ranges_in
 
     wanted = [node for node in nodes if node is not None]
-    found = ranges_in(module, wanted)
+    found = ranges_in(module, wanted, source)
     for function in deferred(module).values():
         missing = [node for node in wanted if node not in found]
         if not missing:

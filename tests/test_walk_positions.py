@@ -153,3 +153,29 @@ def test_ranges_count_crlf_and_lone_cr_newlines_as_libcst_does():
     expected = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
     nodes = list(walk(module))
     assert ranges(module, nodes) == {node: expected[node] for node in nodes}
+
+
+@pytest.mark.parametrize("source", _sources())
+def test_ranges_of_a_skimmed_parse_equal_libcsts_positions_of_the_whole(source):
+    """Top-level functions blanked out and parsed later (skim.py), statements placed by their
+    own text: every node, the late functions' too, is where libcst puts it in the whole file."""
+    from conv_lint import skim
+
+    whole = cst.parse_module(source)
+    expected = MetadataWrapper(whole, unsafe_skip_copy=True).resolve(PositionProvider)
+    module = skim.parse(source, cst.parse_module)
+    later = skim.deferred(module)
+    ours = [node for node in walk(module) if node is not module]
+    theirs = [node for statement in whole.body if not _deferred(statement, later)
+              for node in walk(statement)]
+    for name, function in later.items():  # a name defined twice: the last definition
+        ours += walk(function.node())
+        *_, last = (s for s in whole.body if _deferred(s, {name: function}))
+        theirs += walk(last)
+    assert [type(node) for node in ours] == [type(node) for node in theirs]
+    got = skim.ranges(module, ours, source)
+    assert [got.get(node) for node in ours] == [expected[node] for node in theirs]
+
+
+def _deferred(statement, later: dict) -> bool:
+    return isinstance(statement, cst.FunctionDef) and statement.name.value in later

@@ -8,7 +8,7 @@ from typing import Optional
 from conv_lint.layers.base import Family
 from conv_lint.layers.convolution import Conv
 from conv_lint.layers.elementwise import GLU, ChannelShuffle, Elementwise, PReLU
-from conv_lint.layers.entry import LayerType, _signature
+from conv_lint.layers.entry import LayerType
 from conv_lint.layers.linear import Linear
 from conv_lint.layers.normalisation import (
     BatchNorm, GroupNorm, InstanceNorm, LayerNorm, LocalResponseNorm,
@@ -25,18 +25,16 @@ METHODS: dict = {}
 
 
 def _nn(name: str, signature: str, family: Family) -> None:
-    LAYERS[f"torch.nn.{name}"] = LayerType(name, f"torch.nn.{name}", _signature(signature),
-                                           family)
+    LAYERS[f"torch.nn.{name}"] = LayerType(name, f"torch.nn.{name}", signature, family)
 
 
 def _fn(qualname: str, signature: str, family: Family) -> None:
     name = qualname.rsplit(".", 1)[1]
-    FUNCTIONS[qualname] = LayerType(name, qualname, _signature(signature), family, is_call=True)
+    FUNCTIONS[qualname] = LayerType(name, qualname, signature, family, is_call=True)
 
 
 def _method(name: str, signature: str, family: Family) -> None:
-    METHODS[name] = LayerType(name, f"torch.Tensor.{name}", _signature(signature), family,
-                              is_call=True)
+    METHODS[name] = LayerType(name, f"torch.Tensor.{name}", signature, family, is_call=True)
 
 
 def lookup(qualname: str) -> Optional[LayerType]:

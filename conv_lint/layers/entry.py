@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import inspect
 from dataclasses import dataclass, replace
+from functools import cached_property
 from typing import Optional
 
 from conv_lint.layers.base import Channels, Family, Shape
@@ -41,9 +42,14 @@ class LayerType:
 
     name: str  # "Conv2d": what explain prints as the type
     qualname: str  # "torch.nn.Conv2d"
-    signature: inspect.Signature
+    parameters: str  # torch's parameter list: "in_channels, out_channels, kernel_size, ..."
     family: Family
     is_call: bool = False  # functions and methods: whatever torch rejects, it rejects at the call
+
+    @cached_property
+    def signature(self) -> inspect.Signature:
+        """Made when the layer is first met: most files meet a handful of the catalogue's."""
+        return _signature(self.parameters)
 
     @property
     def elementwise(self) -> bool:
