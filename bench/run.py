@@ -330,7 +330,7 @@ class Bench:
             _write(paths[-1], model_file(size))
         results = child_json([s.python(s.plugin_venv), str(BENCH / "child.py"), "perline",
                               "--repeat", str(max(3, self.rounds)), *map(str, paths)])
-        self.details.append("5. cost per 1000 lines (engine, and the bare parse inside it):")
+        self.details.append("5. cost per 1000 lines (engine, and the parse inside it):")
         totals, own = [], []
         for result in results:
             engine = result["engine"] * 1000 / result["lines"] * 1000

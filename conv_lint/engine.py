@@ -208,11 +208,12 @@ def _still_sound(source: str, filename: str, fix: Fix, node, original: _Models, 
     from conv_lint.layers.linear import Linear
     from conv_lint.layers.normalisation import LayerNorm
 
+    fixed_source = apply_fixes(source, [Finding(0, 0, "", "", fix)])
     try:
-        module = parse(apply_fixes(source, [Finding(0, 0, "", "", fix)]))
+        module = parse(fixed_source)
     except cst.ParserSyntaxError:
         return False
-    fixed = _run_models(module, module.code, filename, input_shape, False, options)
+    fixed = _run_models(module, fixed_source, filename, input_shape, False, options)
     errors = [Counter(r.code for r in models.interpreter.reports if r.code.startswith("CNV1"))
               for models in (original, fixed)]
     if errors[1] - errors[0] or fixed.analysis.error != original.analysis.error \

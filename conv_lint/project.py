@@ -90,9 +90,10 @@ def parse_whole(source: str) -> cst.Module:
 
 
 def parse(source: str) -> cst.Module:
-    """The parse the analysis reads: top-level functions left for when they are looked up
-    (skim.py)."""
-    return skim.parse(source, parse_whole)
+    """The parse the analysis reads: the top level in pieces, functions left for when they are
+    looked up (skim.py); the cycle collector paused."""
+    with collector_paused():
+        return skim.parse(source, cst.parse_module)
 
 
 def parse_file(path: str) -> Optional[cst.Module]:

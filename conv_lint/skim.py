@@ -1,28 +1,35 @@
-"""A parse that leaves the module's top-level functions for later: most are never called.
+"""The parse the analysis reads: the module's top level in pieces, its functions left for later.
 
-A model file is mostly model classes and the functions that build them (torchvision's
-``resnet18(*, weights=None, ...)``, timm's hundreds of ``@register_model`` functions). The
-analysis runs classes; a top-level function matters only when something it runs calls it. So
-each top-level ``def`` (with its decorators) is blanked out of the text libcst parses, line for
-line, which keeps every other node where it was, and parsed on its own the first time it is
-looked up (a ``Deferred``). Its nodes then sit ``first_line`` lines down the file.
+Two costs of libcst's parse are not the analysis's to pay. It grows faster than the file (a
+10,000-line file costs half as much again per line as a 1,000-line one, parsed whole; parsed in
+pieces of a few top-level statements, it costs the same per line); and a model file is mostly
+code the analysis never runs: the functions that build its models (torchvision's
+``resnet18(*, weights=None, ...)``, timm's hundreds of ``@register_model`` functions). So the
+top level is cut into pieces, each parsed on its own; their statements, in order, make the
+module the analysis reads. A top-level ``def`` (with its decorators) is not parsed until it is
+looked up (a ``Deferred``); most never are.
 
-The top level is found from the text alone: a line starting at column 0 with code starts a
-statement. A line that only looks so (inside a string or brackets) leaves a piece of text that
-does not parse: the whole file is then parsed as usual, or that function stays unknown.
+The pieces are found from the text alone: a line starting at column 0 with code starts a
+statement. A line that only looks so (inside a string or brackets, after a backslash) cuts a
+statement in two, and a piece that does not parse makes the whole file parsed at once, as
+libcst would; a function whose text is not one function stays unknown.
+
+A node's place in the file is its place in its piece, moved down by the lines before the piece
+(``ranges``): libcst gives a node no place of its own.
 """
 
 from __future__ import annotations
 
 import re
-from typing import Iterable, Optional
+from typing import Callable, Iterable, Optional
 
 import libcst as cst
 
 # A line that may start a top-level statement (not a comment, nor the closing bracket of a
-# signature or a call laid out one argument per line), and those that start a function.
+# signature or a call laid out one argument per line), and the start of a function.
 _STATEMENT = re.compile(r"^[^\s#)\]}]", re.M)
 _DEFINITION = re.compile(r"(?:async[ \t]+)?def[ \t]+(\w+)")
+_PIECE_LINES = 100  # statements are parsed together up to about this many lines
 
 
 class Deferred:
@@ -54,90 +61,129 @@ class Deferred:
         return self._parsed
 
 
-# id(module) -> (module, {name: Deferred}): what a skimmed module left out (the module is kept
-# in the entry: an id is reused once its object is gone).
-_DEFERRED: dict[int, tuple] = {}
-_MAX_MODULES = 512
+class _Pieces:
+    """What a module was assembled from: its parsed pieces with their first lines, and the
+    functions left for later."""
+
+    def __init__(self, parsed: list, deferred: dict) -> None:
+        self.parsed = parsed  # [(piece module, first line)]
+        self.deferred = deferred  # name -> Deferred
+
+    def modules(self) -> Iterable[tuple[cst.Module, int]]:
+        yield from self.parsed
+        for function in self.deferred.values():
+            if function.parsed is not None:
+                yield function.parsed, function.first_line
 
 
-def parse(source: str, parse_text) -> cst.Module:
-    """``source`` parsed by ``parse_text`` with its top-level functions deferred, or whole."""
-    cut = _cut(source)
-    if cut is None:
+class _Assembled(cst.Module):
+    """A module made of pieces, which it keeps (``pieces``): where its nodes are, and its
+    functions not parsed yet. libcst's nodes have no room for more (slots): this one has."""
+
+
+def parse(source: str, parse_text: Callable[[str], cst.Module]) -> cst.Module:
+    """``source`` parsed by ``parse_text`` in top-level pieces, its functions deferred; or
+    whole, where the text cannot be cut (raising ParserSyntaxError as libcst does)."""
+    pieces = _cut(source)
+    if pieces is None:
         return parse_text(source)
-    blanked, deferred = cut
+    lines = source.split("\n")
+    body: list = []
+    parsed: list = []
+    deferred: dict[str, Deferred] = {}
     try:
-        module = parse_text(blanked)
+        for first, end, name in pieces:
+            text = "\n".join(lines[first:end]) + "\n"
+            if name is not None:
+                deferred[name] = Deferred(text, first)
+                continue
+            piece = parse_text(text)
+            parsed.append((piece, first))
+            body.extend(piece.body)
     except cst.ParserSyntaxError:
-        return parse_text(source)  # the cut went wrong (or the file is broken): judge it whole
-    if len(_DEFERRED) >= _MAX_MODULES:
-        _DEFERRED.clear()
-    _DEFERRED[id(module)] = (module, deferred)
+        return parse_text(source)  # cut in the wrong place (or broken): judge it whole
+    head = parsed[0][0] if parsed else parse_text("")
+    module = _Assembled(body=body, encoding=head.encoding, default_indent=head.default_indent,
+                        default_newline=head.default_newline)
+    object.__setattr__(module, "pieces", _Pieces(parsed, deferred))  # frozen, as libcst's are
     return module
+
+
+def _assembled(module: cst.Module) -> Optional[_Pieces]:
+    return module.pieces if isinstance(module, _Assembled) else None
 
 
 def deferred(module: cst.Module) -> dict:
     """The functions ``module`` was parsed without: name -> Deferred."""
-    entry = _DEFERRED.get(id(module))
-    return entry[1] if entry is not None and entry[0] is module else {}
+    pieces = _assembled(module)
+    return pieces.deferred if pieces is not None else {}
 
 
-def _cut(source: str) -> Optional[tuple[str, dict]]:
-    """The source with its top-level functions blanked out (line endings kept), and those
-    functions; None when there is nothing to cut (or line ends this does not handle)."""
+def _cut(source: str) -> Optional[list[tuple[int, int, Optional[str]]]]:
+    """The pieces of the top level as (first line, end line, function name or None), in order;
+    None for text this does not cut (\\r line ends, a single piece)."""
     if "\r" in source or "\0" in source:
         return None
     starts = [match.start() for match in _STATEMENT.finditer(source)]
-    if not any(source.startswith(("def", "async", "@"), start) for start in starts):
-        return None
     lines = source.split("\n")
-    offsets = [0]
-    for line in lines:
-        offsets.append(offsets[-1] + len(line) + 1)
-    line_of = {offset: index for index, offset in enumerate(offsets)}
-    heads = [line for line in map(line_of.get, starts)  # the lines that start a statement
+    if len(starts) < 2 and len(lines) <= _PIECE_LINES:
+        return None
+    offsets = {0: 0}
+    at = 0
+    for index, line in enumerate(lines[:-1]):
+        at += len(line) + 1
+        offsets[at] = index + 1
+    heads = [line for line in map(offsets.get, starts)  # the lines that start a statement
              if line == 0 or not lines[line - 1].endswith("\\")]  # (not a continued one)
-    deferred: dict[str, Deferred] = {}
-    blank: list[tuple[int, int]] = []
+    if not heads or heads[0] != 0:
+        heads.insert(0, 0)  # comments and blank lines before the first statement
+    heads.append(len(lines))
+    pieces: list = []
+    run = 0  # where the statements being gathered into one piece start
     index = 0
-    while index < len(heads):
+    while index < len(heads) - 1:
         first = heads[index]
-        while index < len(heads) and lines[heads[index]].startswith("@"):
+        while index < len(heads) - 1 and lines[heads[index]].startswith("@"):
             index += 1  # decorators belong to what follows them
-        if index == len(heads):
+        if index == len(heads) - 1:
             break
         match = _DEFINITION.match(lines[heads[index]])
+        end = heads[index + 1]
         index += 1
-        if match is None:
-            continue
-        end = heads[index] if index < len(heads) else len(lines)
-        deferred[match[1]] = Deferred("\n".join(lines[first:end]) + "\n", first)
-        blank.append((first, end))
-    if not blank:
-        return None
-    for first, end in blank:
-        lines[first:end] = [""] * (end - first)
-    return "\n".join(lines), deferred
+        if match is not None:
+            if run < first:
+                pieces.append((run, first, None))
+            pieces.append((first, end, match[1]))
+            run = end
+        elif end - run >= _PIECE_LINES:
+            pieces.append((run, end, None))
+            run = end
+    if run < len(lines):
+        pieces.append((run, len(lines), None))
+    return pieces
 
 
 def ranges(module: cst.Module, nodes: Iterable[cst.CSTNode], source: str) -> dict:
-    """positions.ranges over a module parsed from ``source`` by ``parse``: a node of a function
-    parsed later is found in that function's own tree, its lines moved down to where the
-    function sits."""
+    """positions.ranges over a module ``parse`` made from ``source``: each node is looked for
+    in the pieces (and the functions parsed since), its lines moved down to where the piece
+    sits; a module parsed whole, in the module itself."""
     from libcst._position import CodePosition, CodeRange
 
     from conv_lint.positions import ranges as ranges_in
 
     wanted = [node for node in nodes if node is not None]
-    found = ranges_in(module, wanted, source)
-    for function in deferred(module).values():
-        missing = [node for node in wanted if node not in found]
-        if not missing:
+    pieces = _assembled(module)
+    if pieces is None:
+        return ranges_in(module, wanted, source)
+    from conv_lint.walk import walk
+
+    left = {id(node): node for node in wanted}
+    found: dict = {}
+    for piece, shift in pieces.modules():
+        if not left:
             break
-        if function.parsed is None:
-            continue
-        shift = function.first_line
-        for node, where in ranges_in(function.parsed, missing).items():
+        here = [left.pop(key) for key in {id(node) for node in walk(piece)} & left.keys()]
+        for node, where in ranges_in(piece, here).items():  # generated up to the last one
             found[node] = CodeRange(CodePosition(where.start.line + shift, where.start.column),
                                     CodePosition(where.end.line + shift, where.end.column))
     return found

@@ -140,7 +140,7 @@ def test_a_finding_inside_a_function_parsed_late_is_on_torch_line(tmp_path):
     assert source.splitlines()[finding.line - 1][finding.col:].startswith("nn.Conv2d(3, channels")
 
 
-def test_the_cut_keeps_every_line_and_each_function_parses_alone():
+def test_the_pieces_cover_every_line_and_each_function_parses_alone():
     source = textwrap.dedent('''\
         import torch.nn as nn
 
@@ -156,14 +156,23 @@ def test_the_cut_keeps_every_line_and_each_function_parses_alone():
         async def second():
             pass
         ''')
-    blanked, deferred = skim._cut(source)
-    assert blanked.count("\n") == source.count("\n")
-    assert sorted(deferred) == ["first", "second"]
-    for name, function in deferred.items():
+    pieces = skim._cut(source)
+    assert [first for first, _, _ in pieces] == [0] + [end for _, end, _ in pieces[:-1]]
+    assert pieces[-1][1] == len(source.split("\n"))
+    assert [name for _, _, name in pieces] == [None, "first", None, "second"]
+    module = skim.parse(source, cst.parse_module)
+    assert [type(s).__name__ for s in module.body] == ["SimpleStatementLine", "SimpleStatementLine"]
+    for name, function in skim.deferred(module).items():
         assert function.node().name.value == name
         assert source.splitlines()[function.first_line].startswith(("@decorator", "async def"))
-    kept = cst.parse_module(blanked)
-    assert [type(s).__name__ for s in kept.body] == ["SimpleStatementLine", "SimpleStatementLine"]
+
+
+def test_a_long_top_level_is_parsed_in_pieces_of_about_a_hundred_lines():
+    source = "".join(f"x{i} = {i}\n" for i in range(1000))
+    pieces = skim._cut(source)
+    assert len(pieces) == 10 and all(end - first == 100 for first, end, _ in pieces[:-1])
+    module = skim.parse(source, cst.parse_module)
+    assert len(module.body) == 1000
 
 
 def test_text_the_cut_cannot_handle_is_parsed_whole():
@@ -202,3 +211,12 @@ def test_torchvision_models_analyse_as_a_whole_parse(monkeypatch):
         if skimmed != whole:
             differ.append(path.name)
     assert not differ
+
+
+def test_a_module_keeps_its_functions_however_many_files_are_parsed_after_it():
+    """A long run (check over a big tree) parses thousands of files in one process: the
+    functions a cached module left for later must still be found then."""
+    first = skim.parse("import torch\n\ndef helper():\n    return 1\n", cst.parse_module)
+    for index in range(1500):
+        skim.parse(f"x = {index}\n\ndef f{index}():\n    return {index}\n", cst.parse_module)
+    assert skim.deferred(first)["helper"].node().name.value == "helper"
