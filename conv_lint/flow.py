@@ -317,7 +317,8 @@ class ShapeFlow:
             if count is None:
                 return None
             total += count
-        if isinstance(module, Container) and any(not isinstance(i, Module) for _, i in module.items):
+        if isinstance(module, Container) and any(
+                not isinstance(item, Module) for _, item in module.items):
             return None
         return total
 
@@ -339,7 +340,7 @@ class Parameter:
 
 
 TENSOR_FACTORIES = {"torch.zeros", "torch.ones", "torch.randn", "torch.rand", "torch.empty",
-                     "torch.Tensor", "torch.FloatTensor"}
+                    "torch.Tensor", "torch.FloatTensor"}
 
 
 def factory_tensor(args, kwargs) -> Tensor:
@@ -362,7 +363,7 @@ def _size_change(layer: Layer, shape: tuple):
     def change(problem) -> Optional[Change]:
         wanted = layer.kind.demands(layer.bound, shape).get(problem.arg)
         return None if wanted is None else Change(layer.node, layer.kind, problem.arg, wanted,
-                                                   layer)
+                                                  layer)
     return change
 
 

@@ -233,7 +233,8 @@ class FileInterpreter(ShapeFlow):
             if isinstance(statement, cst.FunctionDef):
                 methods[statement.name.value] = statement
             elif isinstance(statement, cst.SimpleStatementLine):
-                assigns.extend(s for s in statement.body if isinstance(s, (cst.Assign, cst.AnnAssign)))
+                assigns.extend(small for small in statement.body
+                               if isinstance(small, (cst.Assign, cst.AnnAssign)))
         return ClassInfo(node.name.value, node, [], methods, assigns)
 
     def _base(self, expr: cst.BaseExpression):
@@ -343,7 +344,7 @@ class FileInterpreter(ShapeFlow):
 
     def run_root(self, info: ClassInfo, input_shape: Optional[tuple], forced: bool,
                  tables: bool) -> tuple[Optional[UserModule], Optional[Tensor]]:
-        """Build ``info`` with its defaults and run forward on the configured or a symbolic input."""
+        """Build ``info`` with its defaults; run forward on the configured or a symbolic input."""
         self.names, self.rows, self.calls = {}, None, None  # __init__ may probe sizes: not rows
         self.failed = False
         if self.built is None:

@@ -23,7 +23,7 @@ class Options:
     padding_policy: str = "consistent"  # consistent | strict | off (CNV201)
     early_layers: int = 2  # weight layers (convs, linears) from the input that are early (CNV203)
     max_early_stride: int = 4  # largest stride one early layer may have (CNV203)
-    max_early_downsampling: int = 8  # largest total downsampling before the last early conv (CNV203)
+    max_early_downsampling: int = 8  # most downsampling before the last early conv (CNV203)
     bias_before_norm: str = "explicit"  # explicit | any | off (CNV206)
 
     def __post_init__(self) -> None:

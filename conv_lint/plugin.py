@@ -18,7 +18,6 @@ import sys
 from typing import Any, Callable, Iterator, NoReturn, Optional
 
 from conv_lint import __version__
-from conv_lint.directives import parse_shape
 
 # flake8 attaches its -v handler to the "flake8" logger only: a child of it shows under
 # `flake8 -v` (INFO) and `flake8 -vv` (DEBUG, with tracebacks), and nowhere otherwise.
@@ -130,7 +129,12 @@ class ConvLintPlugin:
         # values through `type=`, and argparse would print its multi-line usage first.
         value = options.conv_input_shape
         try:
-            cls.input_shape = None if value is None else parse_shape(value)
+            if value is None:
+                cls.input_shape = None
+            else:
+                from conv_lint.directives import parse_shape  # not at start-up: --version
+
+                cls.input_shape = parse_shape(value)
         except ValueError as error:
             _fail(f"{_OPTION}: {error}")
         texts = {field.name: getattr(options, "conv_" + field.name, None)

@@ -72,7 +72,8 @@ def unary(op: str, value):
 _ARITH: dict[str, Callable] = {
     "Add": lambda a, b: a + b, "Subtract": lambda a, b: a - b, "Multiply": lambda a, b: a * b,
     "Divide": lambda a, b: a / b, "FloorDivide": lambda a, b: a // b, "Modulo": lambda a, b: a % b,
-    "Power": lambda a, b: a ** b, "LeftShift": lambda a, b: a << b, "RightShift": lambda a, b: a >> b,
+    "Power": lambda a, b: a ** b, "LeftShift": lambda a, b: a << b,
+    "RightShift": lambda a, b: a >> b,
     "BitOr": lambda a, b: a | b, "BitAnd": lambda a, b: a & b,
 }
 
@@ -182,7 +183,7 @@ def compare(op: str, a, b):
 
 
 BUILTINS = {"range", "len", "int", "float", "max", "min", "abs", "round", "list", "tuple",
-             "sum", "enumerate", "zip", "isinstance", "bool", "str", "reversed", "sorted", "dict"}
+            "sum", "enumerate", "zip", "isinstance", "bool", "str", "reversed", "sorted", "dict"}
 
 
 def call_builtin(name: str, args, kwargs):
@@ -209,7 +210,8 @@ def call_builtin(name: str, args, kwargs):
             values = seqs[0] if len(args) == 1 else args
             if values and all(isinstance(v, (int, float)) for v in values) and not kwargs:
                 return {"max": max, "min": min, "sum": sum}[name](values)
-        if name in ("list", "tuple", "reversed", "sorted") and len(args) == 1 and seqs[0] is not None:
+        if name in ("list", "tuple", "reversed", "sorted") and len(args) == 1 \
+                and seqs[0] is not None:
             items = seqs[0]
             if name == "reversed":
                 items = items[::-1]

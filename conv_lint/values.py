@@ -30,7 +30,8 @@ class LazyInput:
     """The shape of a forward() input, fixed by the first layer that needs to know its rank.
 
     Without a configured input shape, the first Conv2d that receives ``x`` decides that ``x`` is
-    (N, C, H, W) with symbolic H and W; every tensor derived elementwise from ``x`` shares this cell.
+    (N, C, H, W) with symbolic H and W; every tensor derived elementwise from ``x`` shares this
+    cell.
     """
 
     def __init__(self, candidate: Optional[tuple] = None, suffix: str = "") -> None:
@@ -141,7 +142,8 @@ class ClassRef:
 
 
 def named_modules(root: Module) -> dict[int, str]:
-    """id(module) -> its name as torch's named_modules() gives it (first path wins, root excluded)."""
+    """id(module) -> its name as torch's named_modules() gives it (first path wins, root
+    excluded)."""
     names: dict[int, str] = {id(root): ""}
 
     def walk(module: Module, prefix: str) -> None:

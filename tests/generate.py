@@ -329,8 +329,8 @@ def _head(draw, state: _State) -> list:
 
 _KINDS = {"conv": _conv, "conv_transpose": _conv_transpose, "pool": _pool,
           "adaptive": _adaptive, "upsample": _upsample}
-_WEIGHTS = ["conv"] * 5 + ["pool"] * 3 + ["conv_transpose"] * 2 + ["adaptive", "upsample",
-                                                                    "upsample"]
+_WEIGHTS = ["conv"] * 5 + ["pool"] * 3 + ["conv_transpose"] * 2 + ["adaptive"] \
+    + ["upsample"] * 2
 
 
 @st.composite

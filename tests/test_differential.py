@@ -33,8 +33,6 @@ EXAMPLES, SETTINGS, seeded = generate.EXAMPLES, generate.SETTINGS, generate.seed
 _SYMBOL = re.compile(r"\b[A-Z]\b")
 
 
-
-
 # ---- one case, both ways ----------------------------------------------------------------------
 def run_torch(case: generate.Case, path: Path) -> tuple:
     """(torch's outcome, the module calls it completed) for the model file at ``path``."""

@@ -169,6 +169,7 @@ def test_a_shape_set_for_every_model_is_not_given_to_a_two_input_forward():
     assert analyse(TWO_INPUTS, "<stdin>", (3, 32, 32)).findings == []
     with pytest.raises(RuntimeError):  # the shape, had it been the first input's, would fail
         namespace["MotionEncoder"]()(torch.zeros(1, 3, 32, 32), torch.zeros(1, 16, 32, 32))
-    directed = TWO_INPUTS.replace("class MotionEncoder(nn.Module):",
-                                  "class MotionEncoder(nn.Module):  # conv-lint: input-shape=3,32,32")
+    directed = TWO_INPUTS.replace(
+        "class MotionEncoder(nn.Module):",
+        "class MotionEncoder(nn.Module):  # conv-lint: input-shape=3,32,32")
     assert [f.code for f in analyse(directed, "<stdin>").findings] == ["CNV101"]

@@ -93,7 +93,8 @@ def bias_cancelled(model: nn.Module, shape: tuple, conv: nn.Module) -> bool:
 
 
 def warned_lines(source: str) -> list:
-    return [f.line for f in analyse(source, "model.py", options=ANY_BIAS).findings if f.code == "CNV206"]
+    findings = analyse(source, "model.py", options=ANY_BIAS).findings
+    return [f.line for f in findings if f.code == "CNV206"]
 
 
 @pytest.mark.parametrize("rank, norm", NORMS, ids=[norm for _, norm in NORMS])

@@ -20,8 +20,8 @@ VALUES = range(1, 9)  # what each parameter is tried with
 
 def evaluate(value, env: dict) -> int:
     """A Poly's printed form is a Python expression of the parameter names (and of max/min)."""
-    return value if type(value) is int else eval(str(value), {"__builtins__": {}},
-                                                  {"max": max, "min": min, **env})
+    names = {"max": max, "min": min, **env}
+    return value if type(value) is int else eval(str(value), {"__builtins__": {}}, names)
 
 
 def build(expression: str, names=("a", "b")):

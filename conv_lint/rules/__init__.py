@@ -19,7 +19,8 @@ def register(rule_class: type) -> type:
 
 # Rule modules register themselves when imported; list each one here.
 _RULE_MODULES = (
-    "padding_size", "even_kernel", "early_stride", "stride_kernel", "floor_drop", "bias_before_norm",
+    "padding_size", "even_kernel", "early_stride", "stride_kernel", "floor_drop",
+    "bias_before_norm",
 )
 for _module in _RULE_MODULES:
     __import__(f"conv_lint.rules.{_module}")

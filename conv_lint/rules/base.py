@@ -7,6 +7,7 @@ from typing import Any, Iterable, Optional
 
 from conv_lint.options import Options  # noqa: F401  (rules take it from here)
 
+
 @dataclass
 class ModelRun:
     """One model's forward, as the design rules see it.
