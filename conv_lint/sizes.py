@@ -21,12 +21,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from fractions import Fraction
 from functools import lru_cache
-from typing import Dict, Iterable, List, Optional, Tuple, Union
+from typing import TYPE_CHECKING, Dict, Iterable, List, Optional, Tuple, Union
 
 from conv_lint import symbols
-from conv_lint.symbols import Poly
+from conv_lint.symbols import Poly, fraction
+
+if TYPE_CHECKING:
+    from fractions import Fraction
 
 # Work bounds (this runs on every file save; huge literals must not hang anything).
 _PERIOD_LIMIT = 1 << 14  # longest period a proof will scan
@@ -288,13 +290,13 @@ def _exact_scale(factor: float) -> Optional[Fraction]:
     """A small fraction p/q with floor(x*p/q) == floor(float(x)*factor) for 1 <= x <= 2**16."""
     if not math.isfinite(factor) or factor <= 0:
         return None
-    ratio = Fraction(factor).limit_denominator(_SCALE_MAX_DENOMINATOR)
+    ratio = fraction(factor).limit_denominator(_SCALE_MAX_DENOMINATOR)
     p, q = ratio.numerator, ratio.denominator
     if p == 0 or float(ratio) != factor or p * _SCALE_CHECKED_UP_TO > 2**52:
         return None
     # factor is ratio rounded: off an integer, x*p/q is >= 1/q away from it, far more than
     # the rounding error. At multiples of q, a factor just below p/q may round down: check.
-    if Fraction(factor) < ratio:
+    if fraction(factor) < ratio:
         for j in range(1, _SCALE_CHECKED_UP_TO // q + 1):
             if math.floor(float(j * q) * factor) != j * p:
                 return None

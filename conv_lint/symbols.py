@@ -18,8 +18,10 @@ from __future__ import annotations
 import itertools
 import math
 from dataclasses import dataclass
-from fractions import Fraction
-from typing import Dict, Optional, Tuple, Union
+from typing import TYPE_CHECKING, Dict, Optional, Tuple, Union
+
+if TYPE_CHECKING:
+    from fractions import Fraction
 
 _MAX_TERMS = 16  # past these a value is not a channel count anyone writes: unknown
 _MAX_DEGREE = 4
@@ -194,11 +196,19 @@ def _wrapped(a) -> str:
     return repr(a) if type(a) is float else str(a)
 
 
+def fraction(*args) -> Fraction:
+    """fractions.Fraction, imported the first time exact ratios are needed: it brings in the
+    decimal module, 3 ms at the start of every flake8 run, for arithmetic few files do."""
+    from fractions import Fraction
+
+    return Fraction(*args)
+
+
 def _dyadic(value) -> Optional[Fraction]:
     """A float that is k/2**m with a small m: multiplying a channel count by it is exact."""
     if type(value) is not float or not math.isfinite(value) or abs(value) > _MAX_COEFF:
         return None
-    ratio = Fraction(value)
+    ratio = fraction(value)
     return ratio if ratio.denominator <= 1 << 10 else None
 
 
@@ -240,7 +250,7 @@ def _exact_arith(op: str, a, b):
     if isinstance(a, Poly) and op == "Multiply" and _dyadic(b) is not None:
         return _scaled(a, _dyadic(b))
     if isinstance(a, Poly) and op == "Divide" and type(b) is int and b > 0:
-        return _scaled(a, Fraction(1, b))
+        return _scaled(a, fraction(1, b))
     if not (_is_value(a) and _is_value(b)):
         return None
     if op in _OPS:
@@ -267,11 +277,11 @@ def _scaled_arith(op: str, a, b):
     if op == "Multiply" and isinstance(b, Scaled) and not isinstance(a, Scaled):
         a, b = b, a
     if op == "Multiply" and isinstance(a, Scaled):  # channels * rd_ratio * se_factor
-        factor = Fraction(b) if type(b) is int else _dyadic(b)
+        factor = fraction(b) if type(b) is int else _dyadic(b)
         return None if factor is None else _scaled(a.poly, a.ratio * factor)
     if op not in ("Add", "Subtract") or not isinstance(a, Scaled):
         return None
-    offset = Fraction(b) if type(b) is int else _dyadic(b)
+    offset = fraction(b) if type(b) is int else _dyadic(b)
     if offset is None:
         return None
     numerator = offset * a.ratio.denominator  # a.poly*n/d + o == (a.poly*n + o*d)/d
@@ -279,7 +289,7 @@ def _scaled_arith(op: str, a, b):
         return None
     sign = 1 if op == "Add" else -1
     poly = add(multiply(a.poly, a.ratio.numerator), sign * numerator.numerator)
-    return None if not isinstance(poly, Poly) else Scaled(poly, Fraction(1, a.ratio.denominator))
+    return None if not isinstance(poly, Poly) else Scaled(poly, fraction(1, a.ratio.denominator))
 
 
 def call(name: str, function: int, args: tuple, keywords: tuple, shown: str) -> Poly:
