@@ -23,11 +23,11 @@ from conv_lint.imports import ImportMap
 from conv_lint.jaxtyped import annotated_shape
 from conv_lint.joins import join, join_all, join_dicts, replace
 from conv_lint.project import Project, Resolver, Scope
-from conv_lint.toplevel import ABSENT, TopLevel
 from conv_lint.pyvalues import (
     BUILTINS, MATH, MAX_UNROLL, arith, as_sequence, call_builtin, call_math, compare, hashable,
     bounded_text, is_int, literal_number, safe_template, unary,
 )
+from conv_lint.toplevel import ABSENT, TopLevel
 from conv_lint.values import (
     UNKNOWN, ClassRef, Container, FunctionRef, LazyInput, Layer, ListValue, Module, Tensor,
     UserModule, named_modules, plain,
