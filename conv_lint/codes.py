@@ -11,7 +11,7 @@ that have none); see ``fixers.py``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from conv_lint.records import record
 
 # Where each code's page lives: `[project.urls] Repository` of pyproject.toml + the docs folder
 # (a test keeps the two in step). `conv-lint check` links it from SARIF, rdjson and json.
@@ -19,7 +19,7 @@ REPOSITORY = "https://github.com/conv-lint/conv-lint"
 DOCS_URL = f"{REPOSITORY}/blob/main/docs/rules/"
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Code:
     code: str
     name: str

@@ -6,13 +6,15 @@ The flake8 plugin and the command line both call ``analyse``; it never raises.
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Optional, Union
+
+from conv_lint.records import record
 
 ShapeEntry = Union[int, str, None]
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Edit:
     """Replace the source text from (line, col) up to (end_line, end_col) with ``text``.
 
@@ -25,7 +27,7 @@ class Edit:
     text: str
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Fix:
     """A certain, safe change that removes a finding: what it does and its non-overlapping edits."""
 
@@ -33,7 +35,7 @@ class Fix:
     edits: tuple[Edit, ...]
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Finding:
     line: int  # 1-based
     col: int  # 0-based, as flake8 expects from a plugin
@@ -42,7 +44,7 @@ class Finding:
     fix: Optional[Fix] = None  # offered only where the change is certain
 
 
-@dataclass
+@record
 class LayerRow:
     name: str  # as torch's named_modules() gives it: "features.3", "layer2.conv1"
     type: str  # "Conv2d"
@@ -51,7 +53,7 @@ class LayerRow:
     params: Optional[int]
 
 
-@dataclass
+@record
 class ModelTable:
     cls: str
     line: int
@@ -59,7 +61,7 @@ class ModelTable:
     layers: list[LayerRow] = field(default_factory=list)
 
 
-@dataclass
+@record
 class Analysis:
     findings: list[Finding] = field(default_factory=list)
     models: list[ModelTable] = field(default_factory=list)
@@ -132,7 +134,7 @@ def _analyse(source: str, filename: str, input_shape, tables: bool, options,
     return analysis
 
 
-@dataclass
+@record
 class _Models:
     """What running every model of a file left: the interpreter (reports, layers built and what
     they received), the analysis so far, and per model its table inputs, output and calls."""

@@ -14,15 +14,16 @@ known, after three questions:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, Optional
 
 import libcst as cst
 
+from conv_lint.records import record
+
 _ARITHMETIC = (cst.Add, cst.Subtract, cst.Multiply, cst.FloorDivide)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Change:
     """Set argument ``arg`` of the constructor call ``node`` (that built ``layer``, a layer of
     catalogue type ``kind``) to ``value``: an int, a tuple of ints or a bool."""

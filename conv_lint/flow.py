@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
+
 from typing import Any, Optional
 
 from conv_lint import layers, sizes, symbols
 from conv_lint.fixers import Change
+from conv_lint.records import record
 from conv_lint.symbols import Poly
 from conv_lint.pyvalues import as_sequence, is_int
 from conv_lint.values import UNKNOWN, Container, Layer, Module, Tensor, UserModule, plain
@@ -28,7 +29,7 @@ _SHAPE_PRESERVING_METHODS = {
 }
 
 
-@dataclass
+@record
 class Row:
     """One line of `conv-lint explain`: a module call in forward, in execution order."""
 
@@ -40,7 +41,7 @@ class Row:
     params: Optional[int] = None
 
 
-@dataclass(eq=False)
+@record(eq=False)
 class Call:
     """One layer or torch function applied in forward: what the design rules (CNV2xx) read."""
 
@@ -55,7 +56,7 @@ class Call:
     certain: bool = True  # False under an `if` the interpreter could not decide
 
 
-@dataclass(eq=False)
+@record(eq=False)
 class TensorMethod:
     """``x.view`` before it is called."""
 
@@ -325,7 +326,7 @@ class ShapeFlow:
 
 # ---- helpers ----
 
-@dataclass(eq=False)
+@record(eq=False)
 class Parameter:
     data: Any
 

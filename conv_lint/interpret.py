@@ -7,7 +7,7 @@ unknown shape), and nothing unknown ever produces a report.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any, Optional
 
 import libcst as cst
@@ -27,6 +27,7 @@ from conv_lint.pyvalues import (
     BUILTINS, MATH, MAX_UNROLL, arith, as_sequence, call_builtin, call_math, compare, hashable,
     bounded_text, is_int, literal_number, safe_template, unary,
 )
+from conv_lint.records import record
 from conv_lint.toplevel import ABSENT, TopLevel
 from conv_lint.values import (
     UNKNOWN, ClassRef, Container, FunctionRef, LazyInput, Layer, ListValue, Module, Tensor,
@@ -59,7 +60,7 @@ class GiveUp(Exception):
     """Raised when a bound is exceeded; the class being analysed is then skipped silently."""
 
 
-@dataclass(eq=False)
+@record(eq=False)
 class ClassInfo:
     name: str
     node: cst.ClassDef
@@ -94,7 +95,7 @@ class ClassInfo:
         return None
 
 
-@dataclass
+@record
 class Report:
     node: cst.CSTNode
     code: str
@@ -106,7 +107,7 @@ class _Return(Exception):
     pass
 
 
-@dataclass
+@record
 class Frame:
     env: dict
     self_module: Optional[UserModule] = None
@@ -1077,19 +1078,19 @@ class FileInterpreter(ShapeFlow):
 
 # ---- small value helpers ----------------------------------------------------------------------
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class _Qualified:
     """A reference to an imported name, e.g. torch.nn.Conv2d, not yet called."""
 
     name: str
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class _Builtin:
     name: str
 
 
-@dataclass(eq=False)
+@record(eq=False)
 class _ContainerMethod:
     """A method that adds submodules (Sequential.append, add_module...): mutations we follow."""
 
@@ -1113,7 +1114,7 @@ class _ContainerMethod:
         return None
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class _StrFormat:
     template: str
 
@@ -1149,7 +1150,7 @@ def _iterable(value):
 _READING_LIST_METHODS = frozenset({"index", "count", "copy"})
 
 
-@dataclass(eq=False)
+@record(eq=False)
 class _ListMethod:
     """A list method: append and extend followed; any other change forgets the items. What a
     method other than those returns is unknown."""
@@ -1175,7 +1176,7 @@ _FORGET = object()  # a dict method's answer when the dict changed in a way not 
 _DICT_READS = frozenset({"get", "keys", "values", "items", "copy"})
 
 
-@dataclass(eq=False)
+@record(eq=False)
 class _DictMethod:
     """A method of a dict the interpreter holds: reads and changes followed where the keys are
     known (``d.keys()`` and the other views give a tuple); any other change gives _FORGET."""

@@ -1,4 +1,4 @@
-"""Options of the design rules (CNV2xx): a dataclass with no heavy imports.
+"""Options of the design rules (CNV2xx): a record (a dataclass) with no heavy imports.
 
 flake8 imports the plugin, and the plugin this module, at every start-up (even for
 ``--version``): it must not pull in the rules, the layer catalogue or libcst.
@@ -6,7 +6,9 @@ flake8 imports the plugin, and the plugin this module, at every start-up (even f
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import fields
+
+from conv_lint.records import record
 
 PADDING_POLICIES = ("consistent", "strict", "off")
 # CNV206: "explicit" judges only convs whose bias is written out (bias=True, bias=flag); "any" also
@@ -14,7 +16,7 @@ PADDING_POLICIES = ("consistent", "strict", "off")
 BIAS_POLICIES = ("explicit", "any", "off")
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Options:
     """Limits and policies of the CNV2xx rules; every field is a flake8 option and a setup.cfg
     key (``padding_policy`` -> ``--conv-padding-policy`` / ``conv-padding-policy``).

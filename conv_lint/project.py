@@ -12,13 +12,14 @@ from __future__ import annotations
 import gc
 import os
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Iterator, Optional
 
 import libcst as cst
 
 from conv_lint import skim
 from conv_lint.imports import ImportMap
+from conv_lint.records import record
 from conv_lint.toplevel import ABSENT, TopLevel
 
 _PARSED: dict[str, tuple[tuple[int, int], Optional[cst.Module]]] = {}
@@ -27,7 +28,7 @@ _FOREIGN = ("torch", "torchvision.transforms", "numpy", "math", "collections", "
             "functools", "itertools", "dataclasses")
 
 
-@dataclass(eq=False)
+@record(eq=False)
 class Scope:
     """One module's globals: what its top level defines, imports and assigns."""
 

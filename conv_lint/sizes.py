@@ -20,11 +20,12 @@ f(x) + increment``. Proofs look at one period of a difference plus its slope. On
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import field
 from functools import lru_cache
 from typing import TYPE_CHECKING, Dict, Iterable, List, Optional, Tuple, Union
 
 from conv_lint import symbols
+from conv_lint.records import record
 from conv_lint.symbols import Poly, fraction
 
 if TYPE_CHECKING:
@@ -127,7 +128,7 @@ def _render(var: str, steps: Tuple[Step, ...]) -> Tuple[str, bool]:
 # ---------------------------------------------------------------- symbolic dims
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Expr:
     """An exact size as a function of one input symbol: a canonical chain of floor steps.
 
@@ -180,7 +181,7 @@ def _expr_key(e: Expr) -> tuple:
     return (e.var, e.steps, e.min_input)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Product:
     """``coeff * f1 * f2 * ...``: what flattening ``(C, h(H), w(W))`` gives. Factors sorted."""
 

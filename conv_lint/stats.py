@@ -13,8 +13,10 @@ its best resolution.
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Optional
+
+from conv_lint.records import record
 
 RESOLVED, SYMBOLIC, UNRESOLVED = "resolved", "symbolic", "unresolved"
 _RANK = {RESOLVED: 0, SYMBOLIC: 1, UNRESOLVED: 2}
@@ -39,14 +41,14 @@ REASONS = {  # the kinds of source expression an unknown argument came from
 }
 
 
-@dataclass
+@record
 class Site:
     line: int
     status: str
     reason: Optional[str] = None
 
 
-@dataclass
+@record
 class FileStats:
     path: str
     sites: list[Site] = field(default_factory=list)
@@ -272,7 +274,7 @@ def _plain_operand(expression, context: "Context") -> bool:
         and expression.value not in context.assignments
 
 
-@dataclass
+@record
 class Context:
     """What surrounds a site in its function: parameters, last assignments, loop targets."""
 
@@ -340,7 +342,7 @@ def _names_in(target) -> list:
 
 # ---- totals and output ---------------------------------------------------------------------
 
-@dataclass
+@record
 class Totals:
     files: list[FileStats]
 

@@ -17,8 +17,10 @@ from __future__ import annotations
 
 import itertools
 import math
-from dataclasses import dataclass
+
 from typing import TYPE_CHECKING, Dict, Optional, Tuple, Union
+
+from conv_lint.records import record
 
 if TYPE_CHECKING:
     from fractions import Fraction
@@ -31,7 +33,7 @@ _MAX_TEXT = 200  # an opaque float longer than this is not a channel computation
 _uids = itertools.count(1)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Symbol:
     """One unknown integer: a parameter (a fresh one per binding) or an inexact floor division."""
 
@@ -47,7 +49,7 @@ Monomial = Tuple[Symbol, ...]  # sorted by uid; () is the constant term
 Terms = Tuple[Tuple[Monomial, int], ...]
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Poly:
     """A canonical polynomial in symbols with int coefficients, never a plain constant."""
 
@@ -146,7 +148,7 @@ _OPS = {"Add": lambda a, b: add(a, b), "Subtract": lambda a, b: add(a, b, -1),
         "Multiply": multiply}
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Scaled:
     """``poly * ratio``, a float before it is rounded: ``in_chs * 0.25``, ``width / 2``.
 
@@ -160,7 +162,7 @@ class Scaled:
         return f"{_wrapped(self.poly)}*{self.ratio}"
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Real:
     """A float computed from symbols that no exact form holds (``c * 0.0625 * (2/3)``): only
     the same computation equals it. ``int()`` of it is an opaque channel count."""

@@ -7,9 +7,10 @@ shapes, modules under construction, and references to same-file code.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any, Optional
 
+from conv_lint.records import record
 from conv_lint.symbols import Poly
 
 
@@ -41,7 +42,7 @@ class LazyInput:
         self.settled = False
 
 
-@dataclass(eq=False)
+@record(eq=False)
 class Tensor:
     """A tensor value: its full shape (dim 0 is sizes.BATCH when batched), or None if unknown."""
 
@@ -63,7 +64,7 @@ class Tensor:
         return Tensor(self.shape, self.origin if origin is None else origin)
 
 
-@dataclass(eq=False)
+@record(eq=False)
 class Module:
     """Anything torch registers as a submodule: a catalogue layer, a container or a user class."""
 
@@ -75,7 +76,7 @@ class Module:
         return []
 
 
-@dataclass(eq=False)
+@record(eq=False)
 class Layer(Module):
     """An instance of a catalogue layer (layers.LayerType) with its bound arguments."""
 
@@ -87,7 +88,7 @@ class Layer(Module):
         return self.kind.name
 
 
-@dataclass(eq=False)
+@record(eq=False)
 class Container(Module):
     """nn.Sequential, nn.ModuleList or nn.ModuleDict: named children in order."""
 
@@ -102,7 +103,7 @@ class Container(Module):
         return [(key, item) for key, item in self.items if isinstance(item, Module)]
 
 
-@dataclass(eq=False)
+@record(eq=False)
 class UserModule(Module):
     """An instance of a same-file nn.Module subclass, built by interpreting its __init__."""
 
@@ -119,14 +120,14 @@ class UserModule(Module):
         return [(key, value) for key, value in self.attrs.items() if isinstance(value, Module)]
 
 
-@dataclass(eq=False)
+@record(eq=False)
 class ListValue:
     """A Python list being built (``layers = []; layers.append(...)``): mutable, unlike tuples."""
 
     items: list = field(default_factory=list)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class FunctionRef:
     """A same-file function or method (``conv3x3``, ``self._make_layer``)."""
 
@@ -134,7 +135,7 @@ class FunctionRef:
     bound_self: Any = None  # the UserModule for a method
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class ClassRef:
     """A same-file nn.Module subclass, or a catalogue layer type, used as a value."""
 

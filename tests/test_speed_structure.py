@@ -113,3 +113,31 @@ def test_the_engine_leaves_the_cycle_collector_as_it_found_it(source):
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_records_behave_as_the_dataclasses_they_stand_for():
+    """@record is @dataclass made cheaper at import: same fields, repr, equality and hashing
+    (a frozen record hashes by value, a plain one cannot be hashed, eq=False is identity)."""
+    import dataclasses
+
+    from conv_lint.records import record
+
+    def both(**options):
+        def body(name):
+            return type(name, (), {"__annotations__": {"a": "int", "b": "list"},
+                                   "b": dataclasses.field(default_factory=list)})
+        return record(body("Point"), **options), dataclasses.dataclass(body("Point"), **options)
+
+    ours, theirs = both(frozen=True)
+    assert repr(ours(1, [2])) == repr(theirs(1, [2])) == "Point(a=1, b=[2])"
+    assert ours(1) == ours(1) and hash(ours(1, ())) == hash(ours(1, ()))
+    assert {ours(1, ()), ours(1, ())} == {ours(1, ())}
+    plain, _ = both()
+    assert plain(1) == plain(1)
+    with pytest.raises(TypeError):
+        hash(plain(1))
+    identity, _ = both(frozen=True, eq=False)
+    assert identity(1) != identity(1) and len({identity(1), identity(1)}) == 2
+    looped = plain(1)
+    looped.b.append(looped)
+    assert repr(looped) == "Point(a=1, b=[...])"

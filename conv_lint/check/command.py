@@ -25,6 +25,7 @@ from conv_lint.check.runner import Runner
 from conv_lint.directives import parse_shape
 from conv_lint.plugin import ConvLintPlugin, parse_rule_options, rule_option_fields
 from conv_lint.fixes import split_lines
+from conv_lint.records import record
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 STDIN = "-"
@@ -90,7 +91,7 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_ERROR
 
 
-@dataclasses.dataclass
+@record
 class Target:
     """One source to check."""
 

@@ -19,13 +19,14 @@ An unknown key or a bad value raises ConfigError naming the file and the key.
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import Any, Optional
 
 from conv_lint.check.selection import parse_codes
 from conv_lint.directives import parse_shape
 from conv_lint.plugin import rule_option_fields
+from conv_lint.records import record
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -40,7 +41,7 @@ class ConfigError(Exception):
     """A configuration the user must fix: one line naming the file and the key."""
 
 
-@dataclass
+@record
 class Config:
     """The settings of one `[tool.conv-lint]` table (None: not given there)."""
 

@@ -12,15 +12,17 @@ anything else: a name they do not define is unknown, which keeps what it touches
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+
 from typing import Optional
 
 import libcst as cst
 
+from conv_lint.records import record
+
 PRESET = {"nn": "torch.nn", "F": "torch.nn.functional", "torch": "torch"}
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Stub:
     file: str  # in this package: "torchvision.stub"
     name: str  # the class or function defined there

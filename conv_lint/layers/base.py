@@ -3,10 +3,10 @@ that read arguments and dims and word the problems."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Optional, Union
 
 from conv_lint import sizes
+from conv_lint.records import record
 from conv_lint.symbols import Poly
 from conv_lint.values import UNKNOWN
 
@@ -14,7 +14,7 @@ Shape = tuple
 Channels = Union[int, Poly]  # a channel or feature count, exact in unresolved parameters
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Problem:
     """A code from codes.py with its template fields (the interpreter adds `layer` and `source`)."""
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Optional
 
 from conv_lint import sizes, symbols
@@ -12,11 +11,12 @@ from conv_lint.layers.base import (
     _wrong_rank, dim_text,
 )
 from conv_lint.layers.resizing import _pad_shape
+from conv_lint.records import record
 
 _PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Conv(Family):
     """ConvNd and ConvTransposeNd.
 

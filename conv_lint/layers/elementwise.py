@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Optional
 
 from conv_lint import sizes
@@ -11,9 +10,10 @@ from conv_lint.layers.base import (
     Family, Problem, Shape, _axis, _differs, _dim_problem, _first, _int, _invalid,
     _not_positive, _number, _or_higher, _result, _sized, _wrong_rank, dim_text,
 )
+from conv_lint.records import record
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Elementwise(Family):
     """Shape in = shape out. ``min_rank``/``ranks`` say which ranks torch accepts; ``dim`` names a
     dim argument that must be in range; ``checks`` are argument rules (see _ARGUMENT_RULES)."""

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import ast
 import inspect
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from functools import cached_property
 from typing import Optional
 
 from conv_lint.layers.base import Channels, Family, Shape
+from conv_lint.records import record
 
 NO_DEFAULT = inspect.Parameter.empty
 
@@ -36,7 +37,7 @@ def _literal(node):
     return node if node is NO_DEFAULT else ast.literal_eval(node)
 
 
-@dataclass(frozen=True, eq=False)
+@record(frozen=True, eq=False)
 class LayerType:
     """One catalogue entry: a torch layer class, a torch function or a tensor method."""
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Optional
 
 from conv_lint import sizes
@@ -10,6 +9,7 @@ from conv_lint.layers.base import (
     Channels, Family, Problem, Shape, _channels, _flag, _int, _invalid, _or_higher, _received,
     _sized, _wrong_rank, dim_text,
 )
+from conv_lint.records import record
 
 
 def _linear_problem(expected: Optional[int], got, arg: str) -> Optional[Problem]:
@@ -54,7 +54,7 @@ def _closest_input(got, k: int) -> str:
     return f"; an input of {ranges} would give {closest}"
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Linear(Family):
     """Linear (and the first input of Bilinear): in_features on the last axis."""
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Optional
 
 from conv_lint import sizes
@@ -11,6 +10,7 @@ from conv_lint.layers.base import (
     _not_positive, _or_higher, _received, _result, _spatial_ranks, _too_small, _wrong_rank,
     dim_text, shape_text,
 )
+from conv_lint.records import record
 
 
 def _affine_params(b: dict, flag: str, count: Optional[int]) -> Optional[int]:
@@ -60,7 +60,7 @@ class _FeatureNorm(Family):
     out_channels = in_channels
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class BatchNorm(_FeatureNorm):
     ranks: tuple  # accepted input ranks; () = any rank from 2 up (SyncBatchNorm)
 
@@ -78,7 +78,7 @@ def _rank_ok(shape: Shape, ranks: tuple, minimum: int) -> bool:
     return len(shape) in ranks if ranks else len(shape) >= minimum
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class InstanceNorm(_FeatureNorm):
     rank: int
 
@@ -145,7 +145,7 @@ class GroupNorm(Family):
     out_channels = in_channels
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class LayerNorm(Family):
     """LayerNorm, RMSNorm, F.layer_norm: the last axes must equal normalized_shape."""
 

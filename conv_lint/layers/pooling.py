@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Optional
 
 from conv_lint import sizes
@@ -10,9 +9,10 @@ from conv_lint.layers.base import (
     Family, Shape, _below, _first, _flag, _int, _invalid, _kernel_detail, _lengths, _per_axis,
     _sized, _spatial_ranks, _too_small, _wrong_rank,
 )
+from conv_lint.records import record
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Pool(Family):
     """MaxPoolNd, AvgPoolNd, LPPoolNd and their functional twins."""
 
@@ -77,7 +77,7 @@ class Pool(Family):
         return head + tuple(dims), []
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class AdaptivePool(Family):
     """AdaptiveAvg/MaxPoolNd: the output size is the argument; None keeps that axis."""
 

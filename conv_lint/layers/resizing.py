@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Optional
 
 from conv_lint import sizes
@@ -10,6 +9,7 @@ from conv_lint.layers.base import (
     Family, Problem, Shape, _first, _flag, _int, _ints, _invalid, _known, _not_positive,
     _number, _or_higher, _sized, _spatial_ranks, _too_small, _wrong_rank, dim_text,
 )
+from conv_lint.records import record
 
 _INTERPOLATE_RANKS = {"nearest": (3, 4, 5), "nearest-exact": (3, 4, 5), "area": (3, 4, 5),
                       "linear": (3,), "bilinear": (4,), "bicubic": (4,), "trilinear": (5,),
@@ -17,7 +17,7 @@ _INTERPOLATE_RANKS = {"nearest": (3, 4, 5), "nearest-exact": (3, 4, 5), "area": 
 _NOT_INTERPOLATING = ("nearest", "area", "nearest-exact")  # these take no align_corners
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Upsample(Family):
     """nn.Upsample and its 2d subclasses, F.interpolate, F.upsample."""
 
@@ -107,7 +107,7 @@ def _truncated(n, scale):
     return sizes.scale_out(n, scale) if scale > 0 else None
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class PixelShuffle(Family):
     """PixelShuffle (C*r*r, H, W) -> (C, H*r, W*r) and PixelUnshuffle, its inverse."""
 
@@ -142,7 +142,7 @@ class PixelShuffle(Family):
 _PAD_MODES = ("constant", "reflect", "replicate", "circular")
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Pad(Family):
     """ZeroPadNd, ConstantPadNd, ReflectionPadNd, ReplicationPadNd, CircularPadNd and F.pad.
 

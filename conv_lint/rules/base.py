@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any, Iterable, Optional
 
 from conv_lint.options import Options  # noqa: F401  (rules take it from here)
+from conv_lint.records import record
 
 
-@dataclass
+@record
 class ModelRun:
     """One model's forward, as the design rules see it.
 

@@ -3,12 +3,12 @@ anything."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Optional
 
 from conv_lint.layers.convolution import Conv
 from conv_lint.layers.linear import Linear
 from conv_lint.layers.resizing import Pad
+from conv_lint.records import record
 from conv_lint.rules import register
 from conv_lint.rules.base import Options, Rule
 from conv_lint.rules.geometry import (
@@ -19,7 +19,7 @@ from conv_lint.rules.geometry import (
 _ORDINALS = {1: "1st", 2: "2nd", 3: "3rd"}
 
 
-@dataclass
+@record
 class EarlyFinding:
     call: object
     detail: str
@@ -178,7 +178,7 @@ class Net(nn.Module):
             yield finding.call.node, {"layer": finding.call.name, "detail": finding.detail}
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Downsampling:
     """How much smaller a map is than the input, per axis: in all, and what counts against the
     limit (everything but patch embeddings)."""

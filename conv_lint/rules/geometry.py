@@ -6,13 +6,13 @@ Only plain ints count: any unknown argument makes :func:`conv_geometry` answer N
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Optional, Union
 
 from conv_lint import sizes
 from conv_lint.layers.convolution import Conv
 from conv_lint.layers.pooling import Pool
 from conv_lint.layers.resizing import Pad
+from conv_lint.records import record
 
 AXIS_SYMBOLS = {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}
 
@@ -29,7 +29,7 @@ def per_axis(value, rank: int) -> Optional[tuple]:
     return None
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class ConvGeometry:
     """A ConvNd / ConvTransposeNd call's size arguments, one int per spatial axis."""
 
@@ -199,7 +199,7 @@ def names_text(names: list, most: int = 3) -> str:
 # ---- sliding windows: convs and pools, as the input rows they read
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Window:
     """Where a conv's or pool's windows fall on each spatial axis of its input.
 

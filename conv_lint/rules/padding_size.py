@@ -4,10 +4,10 @@ keep it."""
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
 
 from conv_lint import sizes
 from conv_lint.fixers import Change
+from conv_lint.records import record
 from conv_lint.rules import register
 from conv_lint.rules.base import Rule
 from conv_lint.rules.geometry import (
@@ -16,7 +16,7 @@ from conv_lint.rules.geometry import (
 )
 
 
-@dataclass
+@record
 class _Conv:
     """A conv of a module, as CNV201 sees it."""
 
