@@ -21,6 +21,8 @@ DOCS_URL = f"{REPOSITORY}/blob/main/docs/rules/"
 
 @record(frozen=True)
 class Code:
+    """One code of the table: its name, message template and summary."""
+
     code: str
     name: str
     template: str

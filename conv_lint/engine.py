@@ -37,6 +37,8 @@ class Fix:
 
 @record(frozen=True)
 class Finding:
+    """One reported problem, where flake8 puts it, with its fix when one is certain."""
+
     line: int  # 1-based
     col: int  # 0-based, as flake8 expects from a plugin
     code: str  # "CNV101"
@@ -46,6 +48,8 @@ class Finding:
 
 @record
 class LayerRow:
+    """One row of a model's layer table (``conv-lint explain``)."""
+
     name: str  # as torch's named_modules() gives it: "features.3", "layer2.conv1"
     type: str  # "Conv2d"
     line: int
@@ -55,6 +59,8 @@ class LayerRow:
 
 @record
 class ModelTable:
+    """The layer table of one model class, and the input it was run on."""
+
     cls: str
     line: int
     input_shape: Optional[list[ShapeEntry]]
@@ -63,6 +69,8 @@ class ModelTable:
 
 @record
 class Analysis:
+    """What ``analyse`` found in a file: findings, layer tables, or why it was skipped."""
+
     findings: list[Finding] = field(default_factory=list)
     models: list[ModelTable] = field(default_factory=list)
     error: Optional[str] = None  # why the file (or a class in it) was skipped

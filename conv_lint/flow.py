@@ -328,6 +328,8 @@ class ShapeFlow:
 
 @record(eq=False)
 class Parameter:
+    """A tensor of ``module.parameters()``: only its element count matters."""
+
     data: Any
 
     def numel(self) -> Optional[int]:

@@ -62,6 +62,8 @@ class GiveUp(Exception):
 
 @record(eq=False)
 class ClassInfo:
+    """A class of the linted file or of a module it reads: bases, methods, class body."""
+
     name: str
     node: cst.ClassDef
     bases: list  # ClassInfo or qualified-name strings
@@ -97,6 +99,8 @@ class ClassInfo:
 
 @record
 class Report:
+    """A finding before it has a place: the node it is about, its code and text."""
+
     node: cst.CSTNode
     code: str
     text: str
@@ -109,6 +113,8 @@ class _Return(Exception):
 
 @record
 class Frame:
+    """One function call's locals, and the module and class it runs for."""
+
     env: dict
     self_module: Optional[UserModule] = None
     cls: Optional[ClassInfo] = None  # for super()
@@ -1087,6 +1093,8 @@ class _Qualified:
 
 @record(frozen=True)
 class _Builtin:
+    """A Python builtin (``len``, ``range``...) used as a value."""
+
     name: str
 
 
@@ -1116,6 +1124,8 @@ class _ContainerMethod:
 
 @record(frozen=True)
 class _StrFormat:
+    """``"...".format`` of a known string, waiting for its arguments."""
+
     template: str
 
     def call(self, args, complete):

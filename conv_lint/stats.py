@@ -43,6 +43,8 @@ REASONS = {  # the kinds of source expression an unknown argument came from
 
 @record
 class Site:
+    """One conv layer built in a file, and how far the analysis resolved it."""
+
     line: int
     status: str
     reason: Optional[str] = None
@@ -50,6 +52,8 @@ class Site:
 
 @record
 class FileStats:
+    """The conv sites of one file (or why the file was skipped)."""
+
     path: str
     sites: list[Site] = field(default_factory=list)
     error: Optional[str] = None
@@ -344,6 +348,8 @@ def _names_in(target) -> list:
 
 @record
 class Totals:
+    """The sites of many files, counted by status."""
+
     files: list[FileStats]
 
     def count(self, status: str) -> int:

@@ -24,6 +24,8 @@ PRESET = {"nn": "torch.nn", "F": "torch.nn.functional", "torch": "torch"}
 
 @record(frozen=True)
 class Stub:
+    """Where a well-known block's stand-in is defined."""
+
     file: str  # in this package: "torchvision.stub"
     name: str  # the class or function defined there
 

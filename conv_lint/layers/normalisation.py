@@ -62,6 +62,8 @@ class _FeatureNorm(Family):
 
 @record(frozen=True)
 class BatchNorm(_FeatureNorm):
+    """BatchNorm1d/2d/3d (and SyncBatchNorm): features on axis 1 of the ranks given."""
+
     ranks: tuple  # accepted input ranks; () = any rank from 2 up (SyncBatchNorm)
 
     def apply(self, b: dict, shape: Shape) -> tuple:
@@ -80,6 +82,8 @@ def _rank_ok(shape: Shape, ranks: tuple, minimum: int) -> bool:
 
 @record(frozen=True)
 class InstanceNorm(_FeatureNorm):
+    """InstanceNorm1d/2d/3d: one rank, batched or not."""
+
     rank: int
 
     def apply(self, b: dict, shape: Shape) -> tuple:

@@ -21,6 +21,8 @@ _ORDINALS = {1: "1st", 2: "2nd", 3: "3rd"}
 
 @record
 class EarlyFinding:
+    """An early layer that throws detail away, and what to say about it."""
+
     call: object
     detail: str
 
