@@ -333,12 +333,12 @@ class Bench:
         self.details.append("5. cost per 1000 lines (engine, and the parse inside it):")
         totals, own = [], []
         for result in results:
-            engine = result["engine"] * 1000 / result["lines"] * 1000
-            parse = result["parse"] * 1000 / result["lines"] * 1000
+            per_kline = 1000 / result["lines"] * 1000
+            engine, parse = result["engine"] * per_kline, result["parse"] * per_kline
             totals.append(engine)
-            own.append(engine - parse)
+            own.append(result["own"] * per_kline)
             self.details.append(f"  {result['lines']:>6} lines: engine {engine:7.1f} ms/kline "
-                                f"(parse {parse:7.1f}, conv-lint's own {engine - parse:7.1f})")
+                                f"(parse {parse:7.1f}, conv-lint's own {own[-1]:7.1f})")
         verdicts = []
         for label, costs in (("", totals), (", own part (minus parse)", own)):
             spread = [cost / costs[1] for cost in costs]
