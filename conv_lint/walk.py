@@ -35,8 +35,8 @@ def _fields(kind: type) -> tuple[str, ...]:
 
 def _is_node(kind: type) -> bool:
     answer = _IS_NODE.get(kind)
-    if answer is None:
-        answer = _IS_NODE[kind] = issubclass(kind, cst.CSTNode)
+    if answer is None:  # not issubclass: the ABC machinery's first check of a class is slow
+        answer = _IS_NODE[kind] = cst.CSTNode in kind.__mro__
     return answer
 
 
