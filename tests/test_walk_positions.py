@@ -179,3 +179,19 @@ def test_ranges_of_a_skimmed_parse_equal_libcsts_positions_of_the_whole(source):
 
 def _deferred(statement, later: dict) -> bool:
     return isinstance(statement, cst.FunctionDef) and statement.name.value in later
+
+
+@pytest.mark.parametrize("source", _sources())
+def test_ranges_placed_by_statement_text_equal_libcsts_positions(source):
+    """A file the cut does not take (\\r\\n line ends here) is parsed whole; given its source,
+    ranges generates only the statements that hold the nodes, each placed by its text."""
+    from conv_lint import skim
+
+    source = source.replace("\n", "\r\n")
+    module = skim.parse(source, cst.parse_module)
+    assert skim.deferred(module) == {}  # parsed whole
+    expected = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+    nodes = [node for node in walk(module) if node is not module]
+    some = nodes[len(nodes) // 2::max(1, len(nodes) // 7)]
+    for wanted in (nodes, some):
+        assert ranges(module, wanted, source) == {node: expected[node] for node in wanted}
