@@ -121,9 +121,8 @@ def _by_statement(module: cst.Module, wanted: set, source: str) -> Optional[dict
             statement._codegen(state)
         except _AllFound:
             pass
-        # Its text up to the last node wanted (generation stops there), without the blank
-        # and comment lines before it (a skimmed parse blanks functions out into those): the
-        # one place in the source that starts so is where it stands.
+        # Its text from its first line of code up to the last node wanted (generation stops
+        # there): the one place in the source that starts so is where it stands.
         head = len(statement.leading_lines)
         text = "".join(state.tokens)
         cut = 0
@@ -134,9 +133,12 @@ def _by_statement(module: cst.Module, wanted: set, source: str) -> Optional[dict
         if not key or at < 0 or source.find(key, at + 1) >= 0:
             return None
         shift = source.count("\n", 0, at) - head
-        for node in here:
-            where = state.ranges.get(id(node))
-            if where is not None:
-                found[node] = CodeRange(CodePosition(where.start.line + shift, where.start.column),
-                                        CodePosition(where.end.line + shift, where.end.column))
+        found.update((node, moved(state.ranges[id(node)], shift))
+                     for node in here if id(node) in state.ranges)
     return found
+
+
+def moved(where: CodeRange, lines: int) -> CodeRange:
+    """``where`` in a text that starts ``lines`` lines further down."""
+    return CodeRange(CodePosition(where.start.line + lines, where.start.column),
+                     CodePosition(where.end.line + lines, where.end.column))

@@ -167,9 +167,7 @@ def ranges(module: cst.Module, nodes: Iterable[cst.CSTNode], source: str) -> dic
     """positions.ranges over a module ``parse`` made from ``source``: each node is looked for
     in the pieces (and the functions parsed since), its lines moved down to where the piece
     sits; a module parsed whole, in the module itself."""
-    from libcst._position import CodePosition, CodeRange
-
-    from conv_lint.positions import ranges as ranges_in
+    from conv_lint.positions import moved, ranges as ranges_in
 
     wanted = [node for node in nodes if node is not None]
     pieces = _assembled(module)
@@ -183,7 +181,6 @@ def ranges(module: cst.Module, nodes: Iterable[cst.CSTNode], source: str) -> dic
         if not left:
             break
         here = [left.pop(key) for key in {id(node) for node in walk(piece)} & left.keys()]
-        for node, where in ranges_in(piece, here).items():  # generated up to the last one
-            found[node] = CodeRange(CodePosition(where.start.line + shift, where.start.column),
-                                    CodePosition(where.end.line + shift, where.end.column))
+        found.update((node, moved(where, shift))  # generated up to the last one
+                     for node, where in ranges_in(piece, here).items())
     return found

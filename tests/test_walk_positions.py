@@ -157,8 +157,8 @@ def test_ranges_count_crlf_and_lone_cr_newlines_as_libcst_does():
 
 @pytest.mark.parametrize("source", _sources())
 def test_ranges_of_a_skimmed_parse_equal_libcsts_positions_of_the_whole(source):
-    """Top-level functions blanked out and parsed later (skim.py), statements placed by their
-    own text: every node, the late functions' too, is where libcst puts it in the whole file."""
+    """The top level parsed in pieces, functions parsed later (skim.py): every node, the late
+    functions' too, is where libcst puts it in the whole file."""
     from conv_lint import skim
 
     whole = cst.parse_module(source)
