@@ -123,7 +123,8 @@ class Setup:
         wheels = self.cache / "wheels"
         _say(f"downloading {' '.join(WHEELS)}")
         subprocess.run([sys.executable, "-m", "pip", "download", "-q", "--no-deps",
-                        "--only-binary=:all:", "-d", str(wheels), *WHEELS], check=True)
+                        "--only-binary=:all:", "-d", str(wheels), *WHEELS], check=True,
+                       env={**os.environ, "PIP_CONSTRAINT": os.devnull})  # read, not installed
         shutil.rmtree(self.src, ignore_errors=True)
         for wheel in wheels.glob("*.whl"):
             with zipfile.ZipFile(wheel) as archive:

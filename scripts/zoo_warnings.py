@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import collections
+import os
 import re
 import subprocess
 import sys
@@ -65,7 +66,9 @@ def _parser() -> argparse.ArgumentParser:
 def download(directory: Path) -> int:
     command = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
                "--quiet", "--dest", str(directory), *WHEELS]
-    return subprocess.run(command).returncode
+    # Sources read, never installed: a machine's cap on installs (a pip constraint) must not
+    # refuse them.
+    return subprocess.run(command, env={**os.environ, "PIP_CONSTRAINT": os.devnull}).returncode
 
 
 def unpack(wheels: Path, site: Path) -> None:

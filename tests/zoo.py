@@ -39,9 +39,11 @@ def sources() -> Path:
     wheels = cache / "wheels"
     wheels.mkdir(parents=True, exist_ok=True)
     wanted = [f"{name}=={version}" for name, version in VERSIONS.items()]
+    # Sources read, never installed: a machine's cap on what pip installs (a constraint file
+    # in its config) must not refuse them.
     result = subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "-q",
                              "-d", str(wheels), *wanted], capture_output=True, text=True,
-                            timeout=600)
+                            timeout=600, env={**os.environ, "PIP_CONSTRAINT": os.devnull})
     if result.returncode != 0:
         pytest.fail(f"zoo sources unavailable: pip download failed: {result.stderr[-300:]}")
     for wheel in wheels.glob("*.whl"):
