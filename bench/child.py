@@ -69,10 +69,10 @@ def perline(files: list[str], repeat: int) -> list[dict]:
     """Median seconds of analyse() and of the parse inside it per file, after one warm-up
     each. The file is analysed under a name that is no path (``<...>``): the engine parses it
     afresh each time instead of reusing the tree it cached for a path (the generated files
-    import nothing of their own). The parse is the engine's own (``project.parse``: top-level
+    import nothing of their own). The parse is the engine's own (``parsing.parse``: top-level
     functions left for later, the cycle collector paused), so the difference is the rest."""
     from conv_lint.engine import analyse
-    from conv_lint.project import parse
+    from conv_lint.source.parsing import parse
 
     results = []
     for path in files:

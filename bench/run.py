@@ -39,7 +39,7 @@ sys.path.insert(0, str(BENCH))
 from model_files import model_file  # noqa: E402 - bench/ is not a package
 
 WHEELS = ("torchvision==0.29.2", "timm==1.0.31")
-IMPORT_ENGINE = "import libcst, conv_lint.engine, conv_lint.interpret, conv_lint.rules"
+IMPORT_ENGINE = "import libcst, conv_lint.engine, conv_lint.interpreter.file, conv_lint.rules"
 GEN_SIZES = (100, 1000, 10_000)
 NO_MODEL_BYTES = 100_000
 MODEL_HINT = re.compile(r"\b(?:torch|nn)\b")  # what the plugin's prefilter looks for

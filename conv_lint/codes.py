@@ -6,7 +6,7 @@ CNV2xx: design warnings (reserved; the model runs but is probably not what was m
 A message template is filled with ``str.format(**fields)``; the fields are named in the
 template itself. ``summary`` is the one-line meaning used by the README and ``conv-lint codes``.
 ``fix`` says what the automatic fix of a finding changes, and when it is offered ("" for codes
-that have none); see ``fixers.py``.
+that have none); see ``fixes/proposals.py``.
 """
 
 from __future__ import annotations

@@ -92,7 +92,7 @@ def analyse(
     ``fixes=False`` attaches no fixes (flake8 cannot apply them; a padding's costs a second
     analysis of the file).
     """
-    from conv_lint.project import collector_paused
+    from conv_lint.source.parsing import collector_paused
 
     try:
         with collector_paused():
@@ -107,11 +107,11 @@ def _analyse(source: str, filename: str, input_shape, tables: bool, options,
              fixes: bool = True) -> Analysis:
     import libcst as cst
 
-    from conv_lint import nesting
+    from conv_lint.source import nesting
     from conv_lint.rules import Options
 
     options = options or Options()
-    from conv_lint.project import parse, parsed_if_unchanged
+    from conv_lint.source.parsing import parse, parsed_if_unchanged
 
     deep = nesting.too_deep(source)  # libcst would crawl, or crash the process, on these
     if deep:
@@ -156,8 +156,8 @@ class _Models:
 
 def _run_models(module, source: str, filename: str, input_shape, tables: bool,
                 options) -> _Models:
-    from conv_lint import directives
-    from conv_lint.interpret import FileInterpreter, GiveUp
+    from conv_lint.source import directives
+    from conv_lint.interpreter.file import FileInterpreter, GiveUp
     from conv_lint.rules import ModelRun
 
     interpreter = FileInterpreter(module, filename)
@@ -184,7 +184,7 @@ def _run_models(module, source: str, filename: str, input_shape, tables: bool,
 
 
 def _fix_of(report, interpreter, positions, recheck) -> Optional[Fix]:
-    """The fix of a reported finding, when its proposed change is certain (see fixers.py)."""
+    """The fix of a reported finding, when its proposed change is certain (fixes/proposals.py)."""
     try:
         return _certain_fix(report, interpreter, positions, recheck)
     except Exception:  # noqa: BLE001 - a fix that fails costs itself, never the findings
@@ -192,14 +192,14 @@ def _fix_of(report, interpreter, positions, recheck) -> Optional[Fix]:
 
 
 def _certain_fix(report, interpreter, positions, recheck) -> Optional[Fix]:
-    from conv_lint import fixers
+    from conv_lint.fixes import proposals
 
-    offer = fixers.offer(report, interpreter, positions)
+    offer = proposals.offer(report, interpreter, positions)
     if offer is None:
         return None
     change, spans = offer
     fix = Fix(change.description, tuple(Edit(*span) for span in spans))
-    if change.arg in fixers.RESHAPING_ARGUMENTS and not recheck(fix, change.node):
+    if change.arg in proposals.RESHAPING_ARGUMENTS and not recheck(fix, change.node):
         return None
     return fix
 
@@ -214,7 +214,7 @@ def _still_sound(source: str, filename: str, fix: Fix, node, original: _Models, 
     import libcst as cst
 
     from conv_lint.fixes import apply_fixes
-    from conv_lint.project import parse
+    from conv_lint.source.parsing import parse
     from conv_lint.layers.linear import Linear
     from conv_lint.layers.normalisation import LayerNorm
 
@@ -256,7 +256,7 @@ def _warn(interpreter, run, options) -> None:
 
 def _roots(interpreter) -> list:
     """Module classes no other module class in the file refers to: the models, not their blocks."""
-    from conv_lint.walk import names_in
+    from conv_lint.source.walk import names_in
 
     classes = interpreter.module_classes()
     names = {info.name for info in classes}
@@ -280,13 +280,13 @@ class _Ranges(dict):
     """Node -> CodeRange, filled for the nodes given first, then one lookup at a time."""
 
     def __init__(self, module, source, nodes) -> None:
-        from conv_lint.skim import ranges
+        from conv_lint.source.skim import ranges
 
         super().__init__(ranges(module, nodes, source))
         self.module, self.source = module, source
 
     def __missing__(self, node):
-        from conv_lint.skim import ranges
+        from conv_lint.source.skim import ranges
 
         self.update(ranges(self.module, [node], self.source))
         if not dict.__contains__(self, node):
@@ -295,7 +295,7 @@ class _Ranges(dict):
 
 
 def _table(info, rows, shape, forced, settled, positions) -> ModelTable:
-    from conv_lint import sizes
+    from conv_lint.algebra import sizes
 
     def line_of(node) -> int:
         position = positions.get(node)

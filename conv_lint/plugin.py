@@ -132,7 +132,7 @@ class ConvLintPlugin:
             if value is None:
                 cls.input_shape = None
             else:
-                from conv_lint.directives import parse_shape  # not at start-up: --version
+                from conv_lint.source.directives import parse_shape  # not at start-up: --version
 
                 cls.input_shape = parse_shape(value)
         except ValueError as error:

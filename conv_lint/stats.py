@@ -75,8 +75,8 @@ def file_stats(source: str, filename: str = "<stdin>") -> FileStats:
 def _file_stats(source: str, filename: str) -> FileStats:
     import libcst as cst
 
-    from conv_lint.interpret import FileInterpreter, GiveUp
-    from conv_lint.project import parse_whole
+    from conv_lint.interpreter.file import FileInterpreter, GiveUp
+    from conv_lint.source.parsing import parse_whole
 
     stats = FileStats(filename)
     try:
@@ -131,7 +131,7 @@ def _static_sites(module, interpreter) -> dict:
 def _run_unreached_builders(module, interpreter, instances: dict, sites: dict) -> None:
     """Functions and methods holding a site no model reached: run them on their own, with
     symbols for their parameters (the blocks of a library are built by its users)."""
-    from conv_lint.interpret import GiveUp
+    from conv_lint.interpreter.file import GiveUp
 
     for fn, info in _builders(module, interpreter, sites):
         instance = instances.get(info.name) if info is not None else None
@@ -190,7 +190,7 @@ def _worst(bounds: list) -> str:
 
 
 def _status(bound: dict) -> str:
-    from conv_lint.values import UNKNOWN, is_symbolic
+    from conv_lint.interpreter.values import UNKNOWN, is_symbolic
 
     values = [bound.get(name, UNKNOWN) for name in SHAPE_ARGUMENTS]
     if any(_unknown(value) for value in values):
@@ -199,7 +199,7 @@ def _status(bound: dict) -> str:
 
 
 def _unknown(value) -> bool:
-    from conv_lint.values import UNKNOWN
+    from conv_lint.interpreter.values import UNKNOWN
 
     if isinstance(value, tuple):
         return any(_unknown(v) for v in value)
@@ -208,7 +208,7 @@ def _unknown(value) -> bool:
 
 def _reason(node, visit: tuple, built: bool, context: "Context") -> str:
     """Which kind of source expression left an argument of the site unknown."""
-    from conv_lint.values import plain
+    from conv_lint.interpreter.values import plain
 
     args, kwargs, complete = visit
     if not complete:

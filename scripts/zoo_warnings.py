@@ -119,7 +119,7 @@ def coverage(site: Path, input_shape: Optional[tuple]) -> str:
 
 
 def _input_shape(flake8_args: Sequence[str]) -> Optional[tuple]:
-    from conv_lint.directives import parse_shape
+    from conv_lint.source.directives import parse_shape
 
     for index, arg in enumerate(flake8_args):
         if arg.startswith("--conv-input-shape="):

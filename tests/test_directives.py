@@ -6,7 +6,7 @@ import textwrap
 
 import pytest
 
-from conv_lint.directives import bad_directives, class_input_shapes, parse_shape
+from conv_lint.source.directives import bad_directives, class_input_shapes, parse_shape
 
 
 @pytest.mark.parametrize(

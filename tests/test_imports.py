@@ -3,7 +3,7 @@
 import libcst as cst
 import pytest
 
-from conv_lint.imports import ImportMap
+from conv_lint.source.imports import ImportMap
 
 SOURCE = """
 import torch

@@ -20,9 +20,9 @@ import pytest
 import torch
 
 import oracle
-from conv_lint import sizes
+from conv_lint.algebra import sizes
 from conv_lint.engine import analyse
-from conv_lint.jaxtyped import parse_dims
+from conv_lint.source.jaxtyped import parse_dims
 from test_fixtures import compare_rows
 
 MODELS = sorted((Path(__file__).parent / "jaxtyping_models").glob("*.py"))

@@ -23,9 +23,10 @@ import torch.nn.functional as F
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conv_lint import layers, sizes
+from conv_lint import layers
+from conv_lint.algebra import sizes
 from conv_lint.codes import message
-from conv_lint.values import UNKNOWN, Tensor
+from conv_lint.interpreter.values import UNKNOWN, Tensor
 
 BATCH = 2
 N = "N"  # the batch axis in a test shape: sizes.BATCH for the catalogue, BATCH for torch

@@ -192,7 +192,7 @@ def test_the_cheap_depth_guard_never_lets_a_deep_statement_through(wrappers, ind
     runs at all."""
     import ast
 
-    from conv_lint import nesting
+    from conv_lint.source import nesting
 
     body = "x = " + _nested(wrappers)
     source = "async def g():\n" + "".join(

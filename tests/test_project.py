@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 import oracle
-from conv_lint import project
 from conv_lint.engine import analyse
+from conv_lint.source import parsing, project
 from test_fixtures import compare_rows
 
 PACKAGE = Path(__file__).resolve().parent.parent / "fixtures" / "pkg_resnet"
@@ -192,11 +192,11 @@ def test_missing_or_broken_siblings_are_unknown(tmp_path):
 def test_a_sibling_is_parsed_once_and_again_when_it_changes(tmp_path):
     target = tmp_path / "m.py"
     target.write_text("X = 1\n")
-    first = project.parse_file(str(target))
-    assert project.parse_file(str(target)) is first
+    first = parsing.parse_file(str(target))
+    assert parsing.parse_file(str(target)) is first
     target.write_text("X = 22\n")
     os.utime(target, ns=(1, 10 ** 18))
-    assert project.parse_file(str(target)) is not first
+    assert parsing.parse_file(str(target)) is not first
 
 
 def test_the_top_package_root_is_found_by_walking_up(tmp_path):

@@ -13,7 +13,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from conv_lint.sizes import (
+from conv_lint.algebra.sizes import (
     BATCH,
     Expr,
     Product,

@@ -12,14 +12,14 @@ import pytest
 
 import oracle
 import zoo
-from conv_lint import project, skim
 from conv_lint.engine import analyse
+from conv_lint.source import parsing, skim
 
 
 def whole_parse(monkeypatch) -> None:
     """Parse files whole, with a parse cache of their own (not the skimmed trees)."""
     monkeypatch.setattr(skim, "_cut", lambda source: None)
-    monkeypatch.setattr(project, "_PARSED", {})
+    monkeypatch.setattr(parsing, "_PARSED", {})
 
 
 def summary(analysis) -> tuple:

@@ -1,6 +1,6 @@
-"""Channel counts of unresolved parameters (conv_lint.symbols), judged by Python's own integers:
-a Poly must evaluate to what the expression it came from evaluates to, for every value of its
-parameters, and a proof of (in)equality must hold for every value >= 1.
+"""Channel counts of unresolved parameters (conv_lint.algebra.symbols), judged by Python's own
+integers: a Poly must evaluate to what the expression it came from evaluates to, for every value
+of its parameters, and a proof of (in)equality must hold for every value >= 1.
 
 The torch side of these claims is in the fixtures (`*_symbolic*.py`, `# oracle: args=`)."""
 
@@ -11,9 +11,9 @@ import math
 
 import pytest
 
-from conv_lint import sizes, symbols
-from conv_lint.pyvalues import arith, call_builtin, call_math, compare
-from conv_lint.values import UNKNOWN
+from conv_lint.algebra import sizes, symbols
+from conv_lint.interpreter.pyvalues import arith, call_builtin, call_math, compare
+from conv_lint.interpreter.values import UNKNOWN
 
 VALUES = range(1, 9)  # what each parameter is tried with
 

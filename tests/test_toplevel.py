@@ -221,8 +221,8 @@ def test_the_cases_cover_models_torch_runs_and_models_it_rejects(tmp_path):
 def test_tables_nobody_reads_are_never_evaluated(tmp_path):
     """ImageNet's class names, a thousand strings, are never run for a model that does not
     read them: the line is still pending after the analysis."""
-    from conv_lint.interpret import FileInterpreter
-    from conv_lint.project import parse
+    from conv_lint.interpreter.file import FileInterpreter
+    from conv_lint.source.parsing import parse
 
     source = "import torch.nn as nn\nNAMES = [" + ", ".join(f'"c{i}"' for i in range(1000)) \
         + "]\nWIDTH = 8\n\nclass Net(nn.Module):\n    def __init__(self):\n" \

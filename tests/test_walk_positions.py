@@ -10,9 +10,9 @@ import libcst as cst
 import pytest
 from libcst.metadata import MetadataWrapper, PositionProvider
 
-from conv_lint.havoc import assigned_names, jumps
-from conv_lint.positions import ranges
-from conv_lint.walk import names_in, walk
+from conv_lint.interpreter.havoc import assigned_names, jumps
+from conv_lint.source.positions import ranges
+from conv_lint.source.walk import names_in, walk
 
 FIXTURES = sorted((Path(__file__).resolve().parent.parent / "fixtures").glob("*.py"))
 
@@ -159,7 +159,7 @@ def test_ranges_count_crlf_and_lone_cr_newlines_as_libcst_does():
 def test_ranges_of_a_skimmed_parse_equal_libcsts_positions_of_the_whole(source):
     """The top level parsed in pieces, functions parsed later (skim.py): every node, the late
     functions' too, is where libcst puts it in the whole file."""
-    from conv_lint import skim
+    from conv_lint.source import skim
 
     whole = cst.parse_module(source)
     expected = MetadataWrapper(whole, unsafe_skip_copy=True).resolve(PositionProvider)
@@ -185,7 +185,7 @@ def _deferred(statement, later: dict) -> bool:
 def test_ranges_placed_by_statement_text_equal_libcsts_positions(source):
     """A file the cut does not take (\\r\\n line ends here) is parsed whole; given its source,
     ranges generates only the statements that hold the nodes, each placed by its text."""
-    from conv_lint import skim
+    from conv_lint.source import skim
 
     source = source.replace("\n", "\r\n")
     module = skim.parse(source, cst.parse_module)

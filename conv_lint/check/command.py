@@ -22,10 +22,10 @@ from conv_lint.check.diffbase import (
 )
 from conv_lint.check.patterns import PatternList
 from conv_lint.check.runner import Runner
-from conv_lint.directives import parse_shape
-from conv_lint.plugin import ConvLintPlugin, parse_rule_options, rule_option_fields
 from conv_lint.fixes import split_lines
+from conv_lint.plugin import ConvLintPlugin, parse_rule_options, rule_option_fields
 from conv_lint.records import record
+from conv_lint.source.directives import parse_shape
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 STDIN = "-"

@@ -24,9 +24,9 @@ from pathlib import Path
 from typing import Any, Optional
 
 from conv_lint.check.selection import parse_codes
-from conv_lint.directives import parse_shape
 from conv_lint.plugin import rule_option_fields
 from conv_lint.records import record
+from conv_lint.source.directives import parse_shape
 
 if sys.version_info >= (3, 11):
     import tomllib

@@ -26,9 +26,10 @@ def analyse_source(source: str, filename: str, input_shape: Optional[tuple[int, 
     fingerprints of the sibling files it read (its result depends on them too)."""
     if not may_hold_model(source):
         return [], None, {}
-    from conv_lint import engine, project
+    from conv_lint import engine
+    from conv_lint.source import parsing
 
-    with project.reading() as read:
+    with parsing.reading() as read:
         analysis = engine.analyse(source, filename, input_shape, tables=False, options=options)
     read.discard(os.path.abspath(filename))
     return analysis.findings, analysis.error, fingerprints(read)

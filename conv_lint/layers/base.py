@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from typing import Optional, Union
 
-from conv_lint import sizes
+from conv_lint.algebra import sizes
+from conv_lint.algebra.symbols import Poly
+from conv_lint.interpreter.values import UNKNOWN
 from conv_lint.records import record
-from conv_lint.symbols import Poly
-from conv_lint.values import UNKNOWN
 
 Shape = tuple
 Channels = Union[int, Poly]  # a channel or feature count, exact in unresolved parameters

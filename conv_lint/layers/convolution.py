@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Optional
 
-from conv_lint import sizes, symbols
+from conv_lint.algebra import sizes, symbols
 from conv_lint.layers.base import (
     Channels, Family, Problem, Shape, _below, _channels, _differs, _first, _flag, _int, _ints,
     _invalid, _kernel_detail, _lengths, _per_axis, _received, _sized, _spatial_ranks, _too_small,

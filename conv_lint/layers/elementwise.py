@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Optional
 
-from conv_lint import sizes
+from conv_lint.algebra import sizes
 from conv_lint.layers.base import (
     Family, Problem, Shape, _axis, _differs, _dim_problem, _first, _int, _invalid,
     _not_positive, _number, _or_higher, _result, _sized, _wrong_rank, dim_text,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Optional
 
-from conv_lint import sizes
+from conv_lint.algebra import sizes
 from conv_lint.layers.base import (
     Channels, Family, Problem, Shape, _channels, _flag, _int, _invalid, _or_higher, _received,
     _sized, _wrong_rank, dim_text,

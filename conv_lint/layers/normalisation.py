@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Optional
 
-from conv_lint import sizes
+from conv_lint.algebra import sizes
 from conv_lint.layers.base import (
     Channels, Family, Problem, Shape, _channels, _differs, _first, _flag, _int, _ints, _invalid,
     _not_positive, _or_higher, _received, _result, _spatial_ranks, _too_small, _wrong_rank,

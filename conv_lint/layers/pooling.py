@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Optional
 
-from conv_lint import sizes
+from conv_lint.algebra import sizes
 from conv_lint.layers.base import (
     Family, Shape, _below, _first, _flag, _int, _invalid, _kernel_detail, _lengths, _per_axis,
     _sized, _spatial_ranks, _too_small, _wrong_rank,

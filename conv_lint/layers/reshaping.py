@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 
-from conv_lint import sizes
+from conv_lint.algebra import sizes
 from conv_lint.layers.base import (
     Family, Problem, Shape, _at_least, _axis, _differs, _dim_problem, _first, _flag, _int,
     _ints, _invalid, _wrong_rank, dim_text, shape_text,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Optional
 
-from conv_lint import sizes
+from conv_lint.algebra import sizes
 from conv_lint.layers.base import (
     Family, Problem, Shape, _first, _flag, _int, _ints, _invalid, _known, _not_positive,
     _number, _or_higher, _sized, _spatial_ranks, _too_small, _wrong_rank, dim_text,

@@ -60,7 +60,7 @@ class Rule:
         raise NotImplementedError
 
     def change(self, run: ModelRun, node: Any, fields: dict):
-        """The fixers.Change that removes the warning ``check`` yielded as (node, fields), or
+        """The proposals.Change that removes the warning ``check`` yielded as (node, fields), or
         None: most rules offer no fix (codes.py says which do and what they change)."""
         return None
 

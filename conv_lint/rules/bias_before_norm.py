@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from conv_lint import sizes
-from conv_lint.fixers import Change
+from conv_lint.algebra import sizes
+from conv_lint.fixes.proposals import Change
 from conv_lint.layers.base import _flag, _int
 from conv_lint.layers.convolution import Conv
 from conv_lint.layers.normalisation import (

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Optional, Union
 
-from conv_lint import sizes
+from conv_lint.algebra import sizes
 from conv_lint.layers.convolution import Conv
 from conv_lint.layers.pooling import Pool
 from conv_lint.layers.resizing import Pad

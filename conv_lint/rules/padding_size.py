@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from conv_lint import sizes
-from conv_lint.fixers import Change
+from conv_lint.algebra import sizes
+from conv_lint.fixes.proposals import Change
 from conv_lint.records import record
 from conv_lint.rules import register
 from conv_lint.rules.base import Rule

@@ -104,7 +104,7 @@ def ranges(module: cst.Module, nodes: Iterable[cst.CSTNode],
 def _by_statement(module: cst.Module, wanted: set, source: str) -> Optional[dict]:
     """The ranges, generating only the top-level statements that hold wanted nodes; None when
     a statement's text is not found exactly once in ``source``."""
-    from conv_lint.walk import walk
+    from conv_lint.source.walk import walk
 
     left = {id(node) for node in wanted}
     found: dict = {}

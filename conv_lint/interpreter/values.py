@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import field
 from typing import Any, Optional
 
+from conv_lint.algebra.symbols import Poly
 from conv_lint.records import record
-from conv_lint.symbols import Poly
 
 
 class _Unknown:

@@ -12,27 +12,30 @@ from typing import Any, Optional
 
 import libcst as cst
 
-from conv_lint import layers, sizes, skim, symbols
+from conv_lint import layers
+from conv_lint.algebra import sizes, symbols
 from conv_lint.codes import message
-from conv_lint.flow import (
+from conv_lint.interpreter.forward import (
     TENSOR_FACTORIES, Parameter, Row, ShapeFlow, TensorMethod, factory_tensor, index_shape,
     raised_at_construction, unknown_result,
 )
-from conv_lint.havoc import havoc, is_self, jumps
-from conv_lint.imports import ImportMap
-from conv_lint.jaxtyped import annotated_shape
-from conv_lint.joins import join, join_all, join_dicts, replace
-from conv_lint.project import Project, Resolver, Scope
-from conv_lint.pyvalues import (
+from conv_lint.interpreter.havoc import havoc, is_self, jumps
+from conv_lint.interpreter.joins import join, join_all, join_dicts, replace
+from conv_lint.interpreter.pyvalues import (
     BUILTINS, MATH, MAX_UNROLL, arith, as_sequence, call_builtin, call_math, compare, hashable,
     bounded_text, is_int, literal_number, safe_template, unary,
 )
-from conv_lint.records import record
-from conv_lint.toplevel import ABSENT, TopLevel
-from conv_lint.values import (
+from conv_lint.interpreter.scopes import Resolver, Scope
+from conv_lint.interpreter.toplevel import ABSENT, TopLevel
+from conv_lint.interpreter.values import (
     UNKNOWN, ClassRef, Container, FunctionRef, LazyInput, Layer, ListValue, Module, Tensor,
     UserModule, named_modules, plain,
 )
+from conv_lint.records import record
+from conv_lint.source import skim
+from conv_lint.source.imports import ImportMap
+from conv_lint.source.jaxtyped import annotated_shape
+from conv_lint.source.project import Project
 
 # torch functions that keep their first argument's shape (elementwise maths, *_like factories).
 _TORCH_SAME_SHAPE = {
@@ -104,7 +107,7 @@ class Report:
     node: cst.CSTNode
     code: str
     text: str
-    changes: list = field(default_factory=list)  # fixers.Change proposals, one per layer
+    changes: list = field(default_factory=list)  # fixes.proposals.Change, one per layer
 
 
 class _Return(Exception):

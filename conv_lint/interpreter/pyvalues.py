@@ -10,9 +10,9 @@ import math
 import re
 from typing import Callable, Optional
 
-from conv_lint import sizes, symbols
-from conv_lint.symbols import SYMBOLIC, Poly
-from conv_lint.values import UNKNOWN, Container, ListValue, Tensor
+from conv_lint.algebra import sizes, symbols
+from conv_lint.algebra.symbols import SYMBOLIC, Poly
+from conv_lint.interpreter.values import UNKNOWN, Container, ListValue, Tensor
 
 MAX_UNROLL = 256  # longest loop or sequence the interpreter unrolls
 MAX_TEXT = 4096  # longest string it builds (module names, not documents)

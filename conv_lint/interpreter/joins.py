@@ -3,9 +3,9 @@ unknown (tensors keep the axes both branches agree on)."""
 
 from __future__ import annotations
 
-from conv_lint import sizes
-from conv_lint.symbols import Poly
-from conv_lint.values import UNKNOWN, Tensor
+from conv_lint.algebra import sizes
+from conv_lint.algebra.symbols import Poly
+from conv_lint.interpreter.values import UNKNOWN, Tensor
 
 
 def replace(target: dict, source: dict) -> None:

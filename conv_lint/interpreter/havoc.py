@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import libcst as cst
 
-from conv_lint.values import UNKNOWN, Tensor
-from conv_lint.walk import walk
+from conv_lint.interpreter.values import UNKNOWN, Tensor
+from conv_lint.source.walk import walk
 
 
 def havoc(node: cst.CSTNode, frame) -> None:

@@ -24,7 +24,7 @@ from typing import Optional
 
 import libcst as cst
 
-from conv_lint import sizes
+from conv_lint.algebra import sizes
 
 BATCH_NAMES = frozenset({"b", "n", "bs", "batch", "batch_size", "batchsize", "bsz", "nbatch"})
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")

@@ -1,6 +1,6 @@
 """Moving shapes through forward(): modules, torch functions, tensor methods and operators.
 
-A mixin of the interpreter (``interpret.FileInterpreter``): it needs the interpreter's reports,
+A mixin of the interpreter (``FileInterpreter``): it needs the interpreter's reports,
 module names and function calls, and adds what happens to a tensor at each call.
 """
 
@@ -11,12 +11,15 @@ import re
 
 from typing import Any, Optional
 
-from conv_lint import layers, sizes, symbols
-from conv_lint.fixers import Change
+from conv_lint import layers
+from conv_lint.algebra import sizes, symbols
+from conv_lint.algebra.symbols import Poly
+from conv_lint.fixes.proposals import Change
+from conv_lint.interpreter.pyvalues import as_sequence, is_int
+from conv_lint.interpreter.values import (
+    UNKNOWN, Container, Layer, Module, Tensor, UserModule, plain,
+)
 from conv_lint.records import record
-from conv_lint.symbols import Poly
-from conv_lint.pyvalues import as_sequence, is_int
-from conv_lint.values import UNKNOWN, Container, Layer, Module, Tensor, UserModule, plain
 
 SPATIAL_SYMBOLS = {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}
 # Layers whose rank tells the rank of an input that has none configured (not BatchNorm1d: 2D or 3D).
@@ -186,7 +189,7 @@ class ShapeFlow:
         return Tensor(shape, origin=_origin_after(kind, bound, name, tensor.origin), made_by=call)
 
     def _receive(self, layer: Layer, shape: Optional[tuple]) -> None:
-        """Record what a layer receives, for fixes (interpret.FileInterpreter.received). Only
+        """Record what a layer receives, for fixes (FileInterpreter.received). Only
         while models run: the layers built then are kept alive by ``built``, so ids stay theirs."""
         if self.built is not None:
             self.received.setdefault(id(layer), []).append(shape)

@@ -45,7 +45,7 @@ class Deferred:
         """The function, parsed now (once); None when its text is not one function."""
         if not self._tried:
             self._tried = True
-            from conv_lint.project import parse_whole
+            from conv_lint.source.parsing import parse_whole
 
             try:
                 module = parse_whole(self.text)
@@ -167,13 +167,13 @@ def ranges(module: cst.Module, nodes: Iterable[cst.CSTNode], source: str) -> dic
     """positions.ranges over a module ``parse`` made from ``source``: each node is looked for
     in the pieces (and the functions parsed since), its lines moved down to where the piece
     sits; a module parsed whole, in the module itself."""
-    from conv_lint.positions import moved, ranges as ranges_in
+    from conv_lint.source.positions import moved, ranges as ranges_in
 
     wanted = [node for node in nodes if node is not None]
     pieces = _assembled(module)
     if pieces is None:
         return ranges_in(module, wanted, source)
-    from conv_lint.walk import walk
+    from conv_lint.source.walk import walk
 
     left = {id(node): node for node in wanted}
     found: dict = {}

@@ -15,7 +15,7 @@ from typing import Optional
 
 import libcst as cst
 
-from conv_lint.walk import names_in, walk
+from conv_lint.source.walk import names_in, walk
 
 _ASSIGNMENTS = (cst.Assign, cst.AnnAssign, cst.AugAssign)
 _FORGETTING = (cst.Del, cst.Global, cst.Nonlocal)

@@ -24,9 +24,9 @@ from dataclasses import field
 from functools import lru_cache
 from typing import TYPE_CHECKING, Dict, Iterable, List, Optional, Tuple, Union
 
-from conv_lint import symbols
+from conv_lint.algebra import symbols
+from conv_lint.algebra.symbols import Poly, fraction
 from conv_lint.records import record
-from conv_lint.symbols import Poly, fraction
 
 if TYPE_CHECKING:
     from fractions import Fraction
