@@ -364,7 +364,7 @@ def _doc_signature(obj) -> Optional[inspect.Signature]:
     match = re.match(r"\w+\((.*)\) ->", first[0]) if first else None
     if match is None:
         return None
-    return layers._signature(match.group(1))
+    return layers.signature_of(match.group(1))
 
 
 # torch reports these through a dispatcher or without a usable signature; the real one is here

@@ -24,8 +24,8 @@ from __future__ import annotations
 
 from conv_lint.layers.base import Problem, dim_text, shape_text
 from conv_lint.layers.catalogue import FUNCTIONS, LAYERS, METHODS, lookup
-from conv_lint.layers.entry import LayerType, _signature
+from conv_lint.layers.entry import LayerType, signature_of
 
-# _signature too: tests/test_layers.py builds torch's own signatures with it
+# signature_of too: tests/test_layers.py builds torch's own signatures with it
 __all__ = ["FUNCTIONS", "LAYERS", "METHODS", "LayerType", "Problem", "dim_text", "lookup",
-           "shape_text", "_signature"]
+           "shape_text", "signature_of"]

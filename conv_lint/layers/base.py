@@ -24,81 +24,89 @@ class Problem:
     when: str = "init"  # "init": torch's constructor raises; "forward": the call raises
 
 
-def _invalid(arg: Optional[str], detail: str, when: str = "forward") -> Problem:
+def invalid(arg: Optional[str], detail: str, when: str = "forward") -> Problem:
+    """CNV110: an argument torch rejects (``detail`` says why)."""
     return Problem("CNV110", {"detail": detail}, arg, when)
 
 
-def _too_small(detail: str, arg: Optional[str] = None) -> Problem:
+def too_small(detail: str, arg: Optional[str] = None) -> Problem:
+    """CNV105: the input is too small for the layer (a kernel larger than the padded map)."""
     return Problem("CNV105", {"detail": detail}, arg, "forward")
 
 
-def _wrong_rank(expected: str, shape: Shape) -> Problem:
+def wrong_rank(expected: str, shape: Shape) -> Problem:
+    """CNV111: the input has a rank the layer does not take."""
     return Problem("CNV111", {"expected": expected, "got": shape_text(shape)}, None, "forward")
 
 
 # ---------------------------------------------------------------- reading arguments and dims
 
 
-def _int(value) -> Optional[int]:
+def as_int(value) -> Optional[int]:
     """``value`` if it is a plain int (a bool is a flag, not a size), else None."""
     return value if type(value) is int else None
 
 
-def _channels(value) -> Optional[Channels]:
+def as_channels(value) -> Optional[Channels]:
     """A channel or feature count: a plain int, or a Poly of unresolved parameters; else None."""
     return value if type(value) is int or isinstance(value, Poly) else None
 
 
-def _ints(value) -> Optional[tuple]:
+def as_ints(value) -> Optional[tuple]:
     """A tuple of plain ints, else None."""
     if isinstance(value, tuple) and all(type(v) is int for v in value):
         return value
     return None
 
 
-def _number(value) -> Optional[float]:
+def as_number(value) -> Optional[float]:
+    """``value`` if it is a plain int or float (not a bool), else None."""
     return value if type(value) in (int, float) else None
 
 
-def _flag(value) -> Optional[bool]:
+def as_flag(value) -> Optional[bool]:
     """Python truthiness of a plain value (torch tests flags with `if`); None if not plain."""
     if value is None or isinstance(value, (bool, int, float, str, tuple)):
         return bool(value)
     return None
 
 
-def _per_axis(value, rank: int) -> Optional[tuple]:
+def along_axes(value, rank: int) -> Optional[tuple]:
     """An int-or-tuple argument as one int per axis, expanded the way torch expands it."""
-    if _int(value) is not None:
+    if as_int(value) is not None:
         return (value,) * rank
-    values = _ints(value)
+    values = as_ints(value)
     if values is None or len(values) not in (1, rank):
         return None
     return values * rank if len(values) == 1 else values
 
 
-def _sized(dim) -> bool:
+def sized(dim) -> bool:
+    """A dim that is a size: known, and not the batch axis."""
     return dim is not None and dim is not sizes.BATCH
 
 
-def _differs(expected, got) -> bool:
+def differs(expected, got) -> bool:
     """Is ``got`` (a dim) different from ``expected`` for every valid input size?"""
-    return _sized(got) and sizes.proven_different(got, expected)
+    return sized(got) and sizes.proven_different(got, expected)
 
 
 def dim_text(dim) -> str:
+    """A dim as messages show it: ``?`` when unknown."""
     return "?" if dim is None else str(sizes.describe(dim))
 
 
 def shape_text(shape: Shape) -> str:
+    """A shape as messages show it: ``(N, 3, 32, 32)``."""
     return "(" + ", ".join(dim_text(d) for d in shape) + ")"
 
 
-def _spatial_ranks(rank: int) -> str:
+def spatial_ranks(rank: int) -> str:
+    """The ranks a layer of ``rank`` spatial axes takes, as torch words them."""
     return f"{rank + 1}D (unbatched) or {rank + 2}D (batched)"
 
 
-def _axis(dim, rank: int) -> Optional[int]:
+def axis_index(dim, rank: int) -> Optional[int]:
     """``dim`` wrapped into 0..rank-1 as torch does (a 0-d tensor counts as 1-d); None if out."""
     span = max(rank, 1)
     if dim is None or not -span <= dim < span:
@@ -106,29 +114,31 @@ def _axis(dim, rank: int) -> Optional[int]:
     return dim % span
 
 
-def _at_least(dim: int) -> str:
-    return _or_higher(dim + 1 if dim >= 0 else -dim)
+def at_least(dim: int) -> str:
+    """The ranks in which axis ``dim`` exists (``2D or higher`` for dim 1 or -2)."""
+    return or_higher(dim + 1 if dim >= 0 else -dim)
 
 
-def _or_higher(rank: int) -> str:
+def or_higher(rank: int) -> str:
+    """``{rank}D or higher``."""
     return f"{rank}D or higher"
 
 
-def _dim_problem(dim, rank: int, arg: str, shape: Shape) -> Optional[Problem]:
+def dim_problem(dim, rank: int, arg: str, shape: Shape) -> Optional[Problem]:
     """CNV111 when a known ``dim`` argument is out of range for a tensor of ``rank`` axes."""
-    value = _int(dim)
-    if value is None or _axis(value, rank) is not None:
+    value = as_int(dim)
+    if value is None or axis_index(value, rank) is not None:
         return None
-    return Problem("CNV111", {"expected": _at_least(value), "got": shape_text(shape)}, arg,
+    return Problem("CNV111", {"expected": at_least(value), "got": shape_text(shape)}, arg,
                    "forward")
 
 
-def _lengths(bound: dict, names, allowed, rank: int) -> Optional[Problem]:
+def tuple_lengths(bound: dict, names, allowed, rank: int) -> Optional[Problem]:
     """CNV110 for a tuple argument whose length torch rejects (it allows ``allowed`` lengths)."""
     for name in names:
         value = bound.get(name)
         if isinstance(value, tuple) and len(value) not in allowed:
-            return _invalid(name, f"{name}={value} needs {_count(allowed)} for {rank}d input")
+            return invalid(name, f"{name}={value} needs {_count(allowed)} for {rank}d input")
     return None
 
 
@@ -138,36 +148,36 @@ def _count(allowed) -> str:
     return " or ".join(f"{n} value{'s' if n > 1 else ''}" for n in sorted(set(allowed)))
 
 
-def _below(bound: dict, name: str, minimum: int, rank: int, what: str,
-           when: str = "forward") -> Optional[Problem]:
+def below(bound: dict, name: str, minimum: int, rank: int, what: str,
+          when: str = "forward") -> Optional[Problem]:
     """CNV110 when some axis of a known argument is below ``minimum``."""
-    values = _per_axis(bound.get(name), rank)
+    values = along_axes(bound.get(name), rank)
     if values is not None and any(v < minimum for v in values):
-        return _invalid(name, f"{name} must be {what} (got {bound[name]})", when)
+        return invalid(name, f"{name} must be {what} (got {bound[name]})", when)
     return None
 
 
-def _not_positive(bound: dict, name: str) -> list:
+def not_positive(bound: dict, name: str) -> list:
     """[CNV110] when a known int argument is zero or negative, else []."""
-    value = _int(bound[name])
+    value = as_int(bound[name])
     if value is not None and value <= 0:
-        return [_invalid(name, f"{name} must be positive (got {value})")]
+        return [invalid(name, f"{name} must be positive (got {value})")]
     return []
 
 
-def _known(value) -> bool:
+def all_known(value) -> bool:
     """A plain value with no UNKNOWN in it (tuples looked into)."""
     if isinstance(value, tuple):
-        return all(_known(v) for v in value)
+        return all(all_known(v) for v in value)
     return value is not UNKNOWN
 
 
-def _result(shape: Shape, problems: list) -> tuple:
+def outcome(shape: Shape, problems: list) -> tuple:
     """(shape, []) when torch runs; (None, problems) when it raises."""
     return (None, problems) if problems else (shape, [])
 
 
-def _first(*problems: Optional[Problem]) -> list:
+def first_of(*problems: Optional[Problem]) -> list:
     """The first problem torch would raise: checks are listed in torch's order."""
     for problem in problems:
         if problem is not None:
@@ -175,7 +185,7 @@ def _first(*problems: Optional[Problem]) -> list:
     return []
 
 
-def _kernel_detail(k: int, d: int, n: int, p: int) -> str:
+def kernel_detail(k: int, d: int, n: int, p: int) -> str:
     """CNV105's detail when a (dilated) kernel outgrows the padded input: convolutions, pools."""
     kernel = f"kernel {k}" if d == 1 else f"dilated kernel {d * (k - 1) + 1} (kernel {k}, " \
                                           f"dilation {d})"
@@ -215,6 +225,6 @@ class Family:
         return {}
 
 
-def _received(name: str, dim) -> dict:
+def demand(name: str, dim) -> dict:
     """``{name: dim}`` when ``dim`` is a concrete size, else {}: a fix needs an exact value."""
     return {name: dim} if type(dim) is int and dim > 0 else {}

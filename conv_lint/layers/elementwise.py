@@ -7,8 +7,8 @@ from typing import Optional
 
 from conv_lint.algebra import sizes
 from conv_lint.layers.base import (
-    Family, Problem, Shape, _axis, _differs, _dim_problem, _first, _int, _invalid,
-    _not_positive, _number, _or_higher, _result, _sized, _wrong_rank, dim_text,
+    Family, Problem, Shape, as_int, as_number, axis_index, differs, dim_problem, dim_text, first_of,
+    invalid, not_positive, or_higher, outcome, sized, wrong_rank,
 )
 from conv_lint.records import record
 
@@ -26,23 +26,23 @@ class Elementwise(Family):
     elementwise = True
 
     def check(self, b: dict) -> list:
-        return _first(*(_ARGUMENT_RULES[name](b) for name in self.checks))
+        return first_of(*(_ARGUMENT_RULES[name](b) for name in self.checks))
 
     def apply(self, b: dict, shape: Shape) -> tuple:
         if (self.ranks and len(shape) not in self.ranks) or len(shape) < self.min_rank:
             expected = " or ".join(f"{n}D" for n in self.ranks) if self.ranks \
-                else _or_higher(self.min_rank)
-            return None, [_wrong_rank(expected, shape)]
+                else or_higher(self.min_rank)
+            return None, [wrong_rank(expected, shape)]
         if self.dim is not None:
-            return _result(shape, _first(_dim_problem(b.get(self.dim), len(shape), self.dim,
-                                                      shape)))
+            return outcome(shape, first_of(dim_problem(b.get(self.dim), len(shape), self.dim,
+                                                       shape)))
         return shape, []
 
 
 def _probability(b: dict) -> Optional[Problem]:
-    p = _number(b.get("p"))
+    p = as_number(b.get("p"))
     if p is not None and not 0 <= p <= 1:
-        return _invalid("p", f"dropout probability has to be between 0 and 1 (got {p})", "init")
+        return invalid("p", f"dropout probability has to be between 0 and 1 (got {p})", "init")
     return None
 
 
@@ -50,37 +50,37 @@ def _hardtanh_bounds(b: dict) -> Optional[Problem]:
     """nn.Hardtanh wants max_val > min_val (min_value/max_value are their deprecated names)."""
     low = b["min_val"] if b.get("min_value") is None else b["min_value"]
     high = b["max_val"] if b.get("max_value") is None else b["max_value"]
-    low, high = _number(low), _number(high)
+    low, high = as_number(low), as_number(high)
     if low is not None and high is not None and high <= low:
-        return _invalid("max_val", f"max_val ({high}) must be greater than min_val ({low})",
-                        "init")
+        return invalid("max_val", f"max_val ({high}) must be greater than min_val ({low})",
+                       "init")
     return None
 
 
 def _hardtanh_function_bounds(b: dict) -> Optional[Problem]:
     """F.hardtanh accepts min_val == max_val."""
-    low, high = _number(b["min_val"]), _number(b["max_val"])
+    low, high = as_number(b["min_val"]), as_number(b["max_val"])
     if low is not None and high is not None and low > high:
-        return _invalid("min_val", f"min_val ({low}) cannot be greater than max_val ({high})")
+        return invalid("min_val", f"min_val ({low}) cannot be greater than max_val ({high})")
     return None
 
 
 def _gelu_approximate(b: dict) -> Optional[Problem]:
     value = b["approximate"]
     if isinstance(value, str) and value not in ("none", "tanh"):
-        return _invalid("approximate", f"approximate={value!r} is not 'none' or 'tanh'")
+        return invalid("approximate", f"approximate={value!r} is not 'none' or 'tanh'")
     return None
 
 
 def _rrelu_bounds(b: dict) -> Optional[Problem]:
-    low, high = _number(b["lower"]), _number(b["upper"])
+    low, high = as_number(b["lower"]), as_number(b["upper"])
     if low is not None and high is not None and low > high:
-        return _invalid("lower", f"lower ({low}) must not exceed upper ({high})")
+        return invalid("lower", f"lower ({low}) must not exceed upper ({high})")
     return None
 
 
 def _celu_alpha(b: dict) -> Optional[Problem]:
-    return _invalid("alpha", "alpha cannot be 0 for CELU") if _number(b["alpha"]) == 0 else None
+    return invalid("alpha", "alpha cannot be 0 for CELU") if as_number(b["alpha"]) == 0 else None
 
 
 _ARGUMENT_RULES = {
@@ -99,15 +99,15 @@ class PReLU(Family):
     elementwise = True
 
     def apply(self, b: dict, shape: Shape) -> tuple:
-        count = _int(b["num_parameters"])
+        count = as_int(b["num_parameters"])
         channels = shape[1] if len(shape) >= 2 else 1
-        if count is not None and count != 1 and _differs(count, channels):
+        if count is not None and count != 1 and differs(count, channels):
             return None, [Problem("CNV101", {"expected": count, "got": dim_text(channels)},
                                   "num_parameters")]
         return shape, []
 
     def params(self, b: dict) -> Optional[int]:
-        count = _int(b["num_parameters"])
+        count = as_int(b["num_parameters"])
         return count if count is not None and count >= 0 else None
 
 
@@ -115,14 +115,14 @@ class GLU(Family):
     """Splits ``dim`` in two halves: the output has half its size."""
 
     def apply(self, b: dict, shape: Shape) -> tuple:
-        problem = _dim_problem(b["dim"], len(shape), "dim", shape)
-        if problem is not None or _int(b["dim"]) is None:
-            return None, _first(problem)
-        axis = _axis(b["dim"], len(shape))
+        problem = dim_problem(b["dim"], len(shape), "dim", shape)
+        if problem is not None or as_int(b["dim"]) is None:
+            return None, first_of(problem)
+        axis = axis_index(b["dim"], len(shape))
         n = shape[axis]
         if type(n) is int and n % 2:
-            return None, [_invalid("dim", f"GLU halves dim {b['dim']}, whose size {n} is odd")]
-        half = n // 2 if type(n) is int else sizes.pool_out(n, 2, 2) if _sized(n) else None
+            return None, [invalid("dim", f"GLU halves dim {b['dim']}, whose size {n} is odd")]
+        half = n // 2 if type(n) is int else sizes.pool_out(n, 2, 2) if sized(n) else None
         return shape[:axis] + (half,) + shape[axis + 1:], []
 
 
@@ -130,12 +130,12 @@ class ChannelShuffle(Family):
     elementwise = True
 
     def check(self, b: dict) -> list:
-        return _not_positive(b, "groups")
+        return not_positive(b, "groups")
 
     def apply(self, b: dict, shape: Shape) -> tuple:
         if len(shape) < 3:
-            return None, [_wrong_rank(_or_higher(3), shape)]
-        groups, channels = _int(b["groups"]), shape[1]
+            return None, [wrong_rank(or_higher(3), shape)]
+        groups, channels = as_int(b["groups"]), shape[1]
         if groups and type(channels) is int and channels % groups:
             return None, [Problem("CNV109", {"what": "channels", "value": channels,
                                              "groups": groups}, "groups")]

@@ -14,7 +14,7 @@ from conv_lint.records import record
 NO_DEFAULT = inspect.Parameter.empty
 
 
-def _signature(text: str) -> inspect.Signature:
+def signature_of(text: str) -> inspect.Signature:
     """An inspect.Signature from parameter text as torch writes it: "a, b=1, *, c=True"."""
     spec = ast.parse(f"def f({text}): pass").body[0].args
     kind = inspect.Parameter
@@ -50,7 +50,7 @@ class LayerType:
     @cached_property
     def signature(self) -> inspect.Signature:
         """Made when the layer is first met: most files meet a handful of the catalogue's."""
-        return _signature(self.parameters)
+        return signature_of(self.parameters)
 
     @property
     def elementwise(self) -> bool:

@@ -6,15 +6,15 @@ from typing import Optional
 
 from conv_lint.algebra import sizes
 from conv_lint.layers.base import (
-    Channels, Family, Problem, Shape, _channels, _flag, _int, _invalid, _or_higher, _received,
-    _sized, _wrong_rank, dim_text,
+    Channels, Family, Problem, Shape, as_channels, as_flag, as_int, demand, dim_text, invalid,
+    or_higher, sized, wrong_rank,
 )
 from conv_lint.records import record
 
 
 def _linear_problem(expected: Optional[int], got, arg: str) -> Optional[Problem]:
     """CNV103; a symbolic ``got`` only when no input size fits, with the sizes that would."""
-    if expected is None or not _sized(got):
+    if expected is None or not sized(got):
         return None
     if isinstance(expected, sizes.Poly) or isinstance(got, sizes.Poly):
         return Problem("CNV103", {"expected": expected, "got": dim_text(got)}, arg) \
@@ -63,26 +63,26 @@ class Linear(Family):
     def check(self, b: dict) -> list:
         """torch allocates the weight at construction: a negative size cannot be allocated."""
         for name in ("out_features",) + self.inputs:  # the weight's axes, in torch's order
-            value = _int(b[name])
+            value = as_int(b[name])
             if value is not None and value < 0:
-                return [_invalid(name, f"{name} must not be negative (got {value})", "init")]
+                return [invalid(name, f"{name} must not be negative (got {value})", "init")]
         return []
 
     def apply(self, b: dict, shape: Shape) -> tuple:
         if len(shape) < 1:
-            return None, [_wrong_rank(_or_higher(1), shape)]
+            return None, [wrong_rank(or_higher(1), shape)]
         first = self.inputs[0]
-        problem = _linear_problem(_channels(b[first]), shape[-1], first)
+        problem = _linear_problem(as_channels(b[first]), shape[-1], first)
         if problem is not None:
             return None, [problem]
-        return shape[:-1] + (_channels(b["out_features"]),), []
+        return shape[:-1] + (as_channels(b["out_features"]),), []
 
     def demands(self, b: dict, shape: Shape) -> dict:
-        return _received(self.inputs[0], shape[-1]) if shape else {}
+        return demand(self.inputs[0], shape[-1]) if shape else {}
 
     def params(self, b: dict) -> Optional[int]:
-        counts = [_int(b[name]) for name in self.inputs + ("out_features",)]
-        bias = _flag(b["bias"])
+        counts = [as_int(b[name]) for name in self.inputs + ("out_features",)]
+        bias = as_flag(b["bias"])
         if None in counts or bias is None or any(c < 0 for c in counts):
             return None
         weight = 1
@@ -92,15 +92,15 @@ class Linear(Family):
 
     def parameter_shape(self, b: dict, name: str) -> Optional[tuple]:
         """weight (out_features, in_features) of a Linear; bias (out_features,)."""
-        c_in, c_out = _channels(b[self.inputs[0]]), _channels(b["out_features"])
+        c_in, c_out = as_channels(b[self.inputs[0]]), as_channels(b["out_features"])
         if c_in is None or c_out is None or len(self.inputs) != 1:
             return None
         if name == "bias":
-            return (c_out,) if _flag(b["bias"]) else None
+            return (c_out,) if as_flag(b["bias"]) else None
         return (c_out, c_in) if name == "weight" else None
 
     def in_channels(self, b: dict) -> Optional[Channels]:
-        return _channels(b[self.inputs[0]])
+        return as_channels(b[self.inputs[0]])
 
     def out_channels(self, b: dict) -> Optional[Channels]:
-        return _channels(b["out_features"])
+        return as_channels(b["out_features"])

@@ -6,16 +6,16 @@ from typing import Optional
 
 from conv_lint.algebra import sizes
 from conv_lint.layers.base import (
-    Channels, Family, Problem, Shape, _channels, _differs, _first, _flag, _int, _ints, _invalid,
-    _not_positive, _or_higher, _received, _result, _spatial_ranks, _too_small, _wrong_rank,
-    dim_text, shape_text,
+    Channels, Family, Problem, Shape, as_channels, as_flag, as_int, as_ints, demand, differs,
+    dim_text, first_of, invalid, not_positive, or_higher, outcome, shape_text, spatial_ranks,
+    too_small, wrong_rank,
 )
 from conv_lint.records import record
 
 
 def _affine_params(b: dict, flag: str, count: Optional[int]) -> Optional[int]:
     """weight and (unless bias=False) bias of ``count`` elements each, when ``flag`` is on."""
-    affine, bias = _flag(b[flag]), _flag(b.get("bias", True))
+    affine, bias = as_flag(b[flag]), as_flag(b.get("bias", True))
     if affine is None or bias is None or count is None:
         return None
     return count * (1 + bias) if affine else 0
@@ -24,15 +24,15 @@ def _affine_params(b: dict, flag: str, count: Optional[int]) -> Optional[int]:
 def _features_problem(b: dict, got, compared: Optional[bool]) -> Optional[Problem]:
     """CNV102 when weights or running stats (``compared``: the layer has some) are sized for
     other features than the input's ``got``. Without either, torch never compares the two."""
-    expected = _channels(b["num_features"])
-    if compared and expected is not None and _differs(expected, got):
+    expected = as_channels(b["num_features"])
+    if compared and expected is not None and differs(expected, got):
         return Problem("CNV102", {"expected": expected, "got": dim_text(got),
                                   "what": "features"}, "num_features")
     return None
 
 
 def _has_stats_or_weights(b: dict) -> Optional[bool]:
-    affine, tracked = _flag(b["affine"]), _flag(b["track_running_stats"])
+    affine, tracked = as_flag(b["affine"]), as_flag(b["track_running_stats"])
     return None if affine is None or tracked is None else affine or tracked
 
 
@@ -43,19 +43,19 @@ class _FeatureNorm(Family):
     elementwise = True
 
     def params(self, b: dict) -> Optional[int]:
-        return _affine_params(b, "affine", _int(b["num_features"]))
+        return _affine_params(b, "affine", as_int(b["num_features"]))
 
     def parameter_shape(self, b: dict, name: str) -> Optional[tuple]:
         """weight, bias, running_mean, running_var: one value per feature."""
-        features = _channels(b["num_features"])
+        features = as_channels(b["num_features"])
         flag = {"weight": "affine", "bias": "affine", "running_mean": "track_running_stats",
                 "running_var": "track_running_stats"}.get(name)
-        if flag is None or features is None or not _flag(b[flag]):
+        if flag is None or features is None or not as_flag(b[flag]):
             return None  # absent (None in torch) or unknown
         return (features,)
 
     def in_channels(self, b: dict) -> Optional[Channels]:
-        return _channels(b["num_features"])
+        return as_channels(b["num_features"])
 
     out_channels = in_channels
 
@@ -68,12 +68,12 @@ class BatchNorm(_FeatureNorm):
 
     def apply(self, b: dict, shape: Shape) -> tuple:
         if _rank_ok(shape, self.ranks, 2) is False:
-            expected = " or ".join(f"{n}D" for n in self.ranks) if self.ranks else _or_higher(2)
-            return None, [_wrong_rank(expected, shape)]
-        return _result(shape, _first(_features_problem(b, shape[1], _has_stats_or_weights(b))))
+            expected = " or ".join(f"{n}D" for n in self.ranks) if self.ranks else or_higher(2)
+            return None, [wrong_rank(expected, shape)]
+        return outcome(shape, first_of(_features_problem(b, shape[1], _has_stats_or_weights(b))))
 
     def demands(self, b: dict, shape: Shape) -> dict:
-        return _received("num_features", shape[1]) if _rank_ok(shape, self.ranks, 2) else {}
+        return demand("num_features", shape[1]) if _rank_ok(shape, self.ranks, 2) else {}
 
 
 def _rank_ok(shape: Shape, ranks: tuple, minimum: int) -> bool:
@@ -89,20 +89,20 @@ class InstanceNorm(_FeatureNorm):
     def apply(self, b: dict, shape: Shape) -> tuple:
         r = self.rank
         if len(shape) not in (r + 1, r + 2):
-            return None, [_wrong_rank(_spatial_ranks(r), shape)]
+            return None, [wrong_rank(spatial_ranks(r), shape)]
         channels, spatial = shape[-r - 1], shape[-r:]
         one_element = all(type(n) is int for n in spatial) and sizes.product(spatial) == 1
         # torch's order: the affine weights, the spatial size, then the running stats
-        return _result(shape, _first(
-            _features_problem(b, channels, _flag(b["affine"])),
-            _too_small(f"needs more than 1 spatial element per channel (got "
+        return outcome(shape, first_of(
+            _features_problem(b, channels, as_flag(b["affine"])),
+            too_small(f"needs more than 1 spatial element per channel (got "
                        f"{' x '.join(map(str, spatial))})") if one_element else None,
             _features_problem(b, channels, _has_stats_or_weights(b)),
         ))
 
     def demands(self, b: dict, shape: Shape) -> dict:
         r = self.rank
-        return _received("num_features", shape[-r - 1]) if len(shape) in (r + 1, r + 2) else {}
+        return demand("num_features", shape[-r - 1]) if len(shape) in (r + 1, r + 2) else {}
 
 
 class GroupNorm(Family):
@@ -111,11 +111,11 @@ class GroupNorm(Family):
     elementwise = True
 
     def check(self, b: dict) -> list:
-        groups, channels = _int(b["num_groups"]), _int(b.get("num_channels"))
+        groups, channels = as_int(b["num_groups"]), as_int(b.get("num_channels"))
         if groups is None or channels is None:
             return []
         if groups == 0:
-            return [_invalid("num_groups", "num_groups must not be zero", "init")]
+            return [invalid("num_groups", "num_groups must not be zero", "init")]
         if channels % groups:
             return [Problem("CNV109", {"what": "num_channels", "value": channels,
                                        "groups": groups}, "num_groups", "init")]
@@ -123,28 +123,29 @@ class GroupNorm(Family):
 
     def apply(self, b: dict, shape: Shape) -> tuple:
         if len(shape) < 2:
-            return None, [_wrong_rank(_or_higher(2), shape)]
-        groups, channels, got = _int(b["num_groups"]), _channels(b.get("num_channels")), shape[1]
+            return None, [wrong_rank(or_higher(2), shape)]
+        groups, channels = as_int(b["num_groups"]), as_channels(b.get("num_channels"))
+        got = shape[1]
         if groups and type(got) is int and got % groups:  # torch checks this first
             return None, [Problem("CNV109", {"what": "input channels", "value": got,
                                              "groups": groups}, "num_groups")]
-        if channels is not None and _flag(b.get("affine")) and _differs(channels, got):
+        if channels is not None and as_flag(b.get("affine")) and differs(channels, got):
             return None, [Problem("CNV102", {"expected": channels, "got": dim_text(got),
                                              "what": "channels"}, "num_channels")]
         return shape, []
 
     def demands(self, b: dict, shape: Shape) -> dict:
-        groups = _int(b["num_groups"])
+        groups = as_int(b["num_groups"])
         got = shape[1] if len(shape) >= 2 and "num_channels" in b else None
         if not groups or type(got) is not int or got % groups:
             return {}
-        return _received("num_channels", got)
+        return demand("num_channels", got)
 
     def params(self, b: dict) -> Optional[int]:
-        return _affine_params(b, "affine", _int(b.get("num_channels")))
+        return _affine_params(b, "affine", as_int(b.get("num_channels")))
 
     def in_channels(self, b: dict) -> Optional[Channels]:
-        return _channels(b.get("num_channels"))
+        return as_channels(b.get("num_channels"))
 
     out_channels = in_channels
 
@@ -161,13 +162,13 @@ class LayerNorm(Family):
     @staticmethod
     def _normalized(b: dict) -> Optional[tuple]:
         value = b["normalized_shape"]
-        return (value,) if _int(value) is not None else _ints(value)
+        return (value,) if as_int(value) is not None else as_ints(value)
 
     def check(self, b: dict) -> list:
         if b["normalized_shape"] == ():
-            return [_invalid("normalized_shape", "normalized_shape must not be empty")]
-        if self.functional and _int(b["normalized_shape"]) is not None:
-            return [_invalid("normalized_shape", "normalized_shape must be a tuple of ints")]
+            return [invalid("normalized_shape", "normalized_shape must not be empty")]
+        if self.functional and as_int(b["normalized_shape"]) is not None:
+            return [invalid("normalized_shape", "normalized_shape must be a tuple of ints")]
         return []
 
     def apply(self, b: dict, shape: Shape) -> tuple:
@@ -175,9 +176,9 @@ class LayerNorm(Family):
         if normalized is None:
             return shape, []
         if len(shape) < len(normalized):
-            return None, [_wrong_rank(_or_higher(len(normalized)), shape)]
+            return None, [wrong_rank(or_higher(len(normalized)), shape)]
         got = shape[len(shape) - len(normalized):]
-        if any(_differs(e, g) for e, g in zip(normalized, got)):
+        if any(differs(e, g) for e, g in zip(normalized, got)):
             if len(normalized) == 1:
                 fields = {"expected": normalized[0], "got": dim_text(got[0]),
                           "what": "features on the last axis"}
@@ -188,8 +189,8 @@ class LayerNorm(Family):
         return shape, []
 
     def params(self, b: dict) -> Optional[int]:
-        normalized, affine = self._normalized(b), _flag(b.get("elementwise_affine"))
-        bias = _flag(b.get("bias", True)) if self.bias_param else False
+        normalized, affine = self._normalized(b), as_flag(b.get("elementwise_affine"))
+        bias = as_flag(b.get("bias", True)) if self.bias_param else False
         if normalized is None or affine is None or bias is None:
             return None
         count = 1
@@ -202,9 +203,9 @@ class LocalResponseNorm(Family):
     elementwise = True
 
     def check(self, b: dict) -> list:
-        return _not_positive(b, "size")
+        return not_positive(b, "size")
 
     def apply(self, b: dict, shape: Shape) -> tuple:
         if len(shape) < 3:
-            return None, [_wrong_rank(_or_higher(3), shape)]
+            return None, [wrong_rank(or_higher(3), shape)]
         return shape, []

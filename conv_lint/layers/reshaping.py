@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from conv_lint.algebra import sizes
 from conv_lint.layers.base import (
-    Family, Problem, Shape, _at_least, _axis, _differs, _dim_problem, _first, _flag, _int,
-    _ints, _invalid, _wrong_rank, dim_text, shape_text,
+    Family, Problem, Shape, as_flag, as_int, as_ints, at_least, axis_index, differs, dim_problem,
+    dim_text, first_of, invalid, shape_text, wrong_rank,
 )
 
 
@@ -14,19 +14,19 @@ class Flatten(Family):
     """nn.Flatten (start_dim=1), torch.flatten and x.flatten (start_dim=0)."""
 
     def apply(self, b: dict, shape: Shape) -> tuple:
-        start, end, rank = _int(b["start_dim"]), _int(b["end_dim"]), len(shape)
+        start, end, rank = as_int(b["start_dim"]), as_int(b["end_dim"]), len(shape)
         if start is None or end is None:
             return None, []
         for name, value in (("start_dim", start), ("end_dim", end)):
-            problem = _dim_problem(value, rank, name, shape)
+            problem = dim_problem(value, rank, name, shape)
             if problem is not None:
                 return None, [problem]
         if rank == 0:
             return (1,), []
         first, last = start % rank, end % rank
         if first > last:
-            return None, [_invalid("start_dim", f"start_dim={start} comes after end_dim={end} "
-                                                f"for a {rank}D input")]
+            return None, [invalid("start_dim", f"start_dim={start} comes after end_dim={end} "
+                                               f"for a {rank}D input")]
         if first == last:
             return shape, []
         return shape[:first] + (sizes.product(shape[first:last + 1]),) + shape[last + 1:], []
@@ -35,34 +35,34 @@ class Flatten(Family):
 class Unflatten(Family):
     def check(self, b: dict) -> list:
         value = b["unflattened_size"]
-        if _int(value) is not None:
-            return [_invalid("unflattened_size", "unflattened_size must be a tuple of ints",
-                             "init")]
-        values = _ints(value)
+        if as_int(value) is not None:
+            return [invalid("unflattened_size", "unflattened_size must be a tuple of ints",
+                            "init")]
+        values = as_ints(value)
         if values is None:
             return []
         if not values:
-            return [_invalid("unflattened_size", "unflattened_size must not be empty")]
+            return [invalid("unflattened_size", "unflattened_size must not be empty")]
         if values.count(-1) > 1 or any(v < -1 for v in values):
-            return [_invalid("unflattened_size", f"unflattened_size={value} may hold one -1 and "
-                                                 "otherwise sizes >= 0")]
+            return [invalid("unflattened_size", f"unflattened_size={value} may hold one -1 and "
+                                                "otherwise sizes >= 0")]
         return []
 
     def apply(self, b: dict, shape: Shape) -> tuple:
-        dim, values = _int(b["dim"]), _ints(b["unflattened_size"])
-        problem = _dim_problem(dim, len(shape), "dim", shape)
+        dim, values = as_int(b["dim"]), as_ints(b["unflattened_size"])
+        problem = dim_problem(dim, len(shape), "dim", shape)
         if problem is not None or dim is None or values is None or not shape:
-            return None, _first(problem)
+            return None, first_of(problem)
         axis = dim % len(shape)
         n, known = shape[axis], 1
         for v in values:
             known *= v if v != -1 else 1
-        wrong = _invalid("unflattened_size", f"unflattened_size={values} does not multiply up "
-                                             f"to the size {dim_text(n)} of dim {dim}")
+        wrong = invalid("unflattened_size", f"unflattened_size={values} does not multiply up "
+                                            f"to the size {dim_text(n)} of dim {dim}")
         if type(n) is int:
             if not (n % known == 0 if -1 in values and known else n == known):
                 return None, [wrong]
-        elif -1 not in values and _differs(known, n):
+        elif -1 not in values and differs(known, n):
             return None, [wrong]
         inferred = n // known if type(n) is int and known else None
         new = tuple(inferred if v == -1 else v for v in values)
@@ -73,14 +73,14 @@ def _named_axes(dim, shape: Shape) -> tuple:
     """The axes an int or tuple ``dim`` argument names, as a list: (axes, []); (None, []) when
     it is not known, (None, [problem]) when a dim is out of range."""
     rank = len(shape)
-    dims = (dim,) if _int(dim) is not None else _ints(dim)
+    dims = (dim,) if as_int(dim) is not None else as_ints(dim)
     if dims is None:
         return None, []
     for d in dims:
-        problem = _dim_problem(d, rank, "dim", shape)
+        problem = dim_problem(d, rank, "dim", shape)
         if problem is not None:
             return None, [problem]
-    return [_axis(d, rank) for d in dims], []
+    return [axis_index(d, rank) for d in dims], []
 
 
 class Squeeze(Family):
@@ -109,11 +109,11 @@ class Squeeze(Family):
 
 class Unsqueeze(Family):
     def apply(self, b: dict, shape: Shape) -> tuple:
-        dim = _int(b["dim"])
+        dim = as_int(b["dim"])
         if dim is None:
             return None, []
         if not -len(shape) - 1 <= dim <= len(shape):
-            return None, [Problem("CNV111", {"expected": _at_least(dim + 1 if dim < 0 else dim - 1),
+            return None, [Problem("CNV111", {"expected": at_least(dim + 1 if dim < 0 else dim - 1),
                                              "got": shape_text(shape)}, "dim", "forward")]
         axis = dim % (len(shape) + 1)
         return shape[:axis] + (1,) + shape[axis:], []
@@ -124,26 +124,26 @@ class Permute(Family):
         dims = b["dims"]
         if isinstance(dims, tuple) and len(dims) == 1 and isinstance(dims[0], tuple):
             dims = dims[0]  # x.permute((0, 2, 1))
-        dims = _ints(dims)
+        dims = as_ints(dims)
         if dims is None:
             return None, []
         if len(dims) != len(shape):
-            return None, [_wrong_rank(f"{len(dims)}D", shape)]
+            return None, [wrong_rank(f"{len(dims)}D", shape)]
         for d in dims:
-            problem = _dim_problem(d, len(shape), "dims", shape)
+            problem = dim_problem(d, len(shape), "dims", shape)
             if problem is not None:
                 return None, [problem]
         axes = [d % len(shape) for d in dims]
         if len(set(axes)) != len(axes):
-            return None, [_invalid("dims", f"permute dims {dims} repeat an axis")]
+            return None, [invalid("dims", f"permute dims {dims} repeat an axis")]
         return tuple(shape[a] for a in axes), []
 
 
 class Transpose(Family):
     def apply(self, b: dict, shape: Shape) -> tuple:
-        first, second = _int(b["dim0"]), _int(b["dim1"])
+        first, second = as_int(b["dim0"]), as_int(b["dim1"])
         for name, value in (("dim0", first), ("dim1", second)):
-            problem = _dim_problem(value, len(shape), name, shape)
+            problem = dim_problem(value, len(shape), name, shape)
             if problem is not None:
                 return None, [problem]
         if first is None or second is None:
@@ -160,7 +160,7 @@ class Reduce(Family):
     """x.mean / x.sum over ``dim`` (all axes when None or ())."""
 
     def apply(self, b: dict, shape: Shape) -> tuple:
-        dim, keep = b["dim"], _flag(b["keepdim"])
+        dim, keep = b["dim"], as_flag(b["keepdim"])
         if keep is None:
             return None, []
         rank = len(shape)
@@ -171,6 +171,6 @@ class Reduce(Family):
             if axes is None:
                 return None, problems
             if len(set(axes)) != len(axes):
-                return None, [_invalid("dim", f"dim {dim} names an axis twice")]
+                return None, [invalid("dim", f"dim {dim} names an axis twice")]
         return tuple(1 if i in axes else n for i, n in enumerate(shape)
                      if keep or i not in axes), []

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from conv_lint.algebra import sizes
 from conv_lint.fixes.proposals import Change
-from conv_lint.layers.base import _flag, _int
+from conv_lint.layers.base import as_flag, as_int
 from conv_lint.layers.convolution import Conv
 from conv_lint.layers.normalisation import (
     BatchNorm, GroupNorm, InstanceNorm, LayerNorm,
@@ -129,7 +129,7 @@ class Net(nn.Module):
                 continue
             if not isinstance(getattr(conv.kind, "family", None), Conv) or conv.layer is None:
                 continue
-            if _flag(conv.bound.get("bias")) is not True or options.bias_before_norm == "off":
+            if as_flag(conv.bound.get("bias")) is not True or options.bias_before_norm == "off":
                 continue
             if options.bias_before_norm == "explicit" and not _bias_written(conv.node):
                 continue
@@ -160,14 +160,14 @@ def _cancels_channel_bias(call) -> bool:
     if isinstance(family, (BatchNorm, InstanceNorm)):
         return True
     if isinstance(family, GroupNorm):
-        groups = _int(call.bound.get("num_groups"))
-        channels = _int(call.bound.get("num_channels"))
+        groups = as_int(call.bound.get("num_groups"))
+        channels = as_int(call.bound.get("num_channels"))
         if channels is None and call.input is not None and len(call.input) > 1:
-            channels = _int(call.input[1])
+            channels = as_int(call.input[1])
         return groups is not None and groups == channels
     if isinstance(family, LayerNorm) and family.bias_param:  # RMSNorm subtracts no mean
         value = call.bound.get("normalized_shape")
-        axes = 1 if _int(value) is not None else len(value) if isinstance(value, tuple) else None
+        axes = 1 if as_int(value) is not None else len(value) if isinstance(value, tuple) else None
         shape = call.input
         batched = shape is not None and len(shape) > 2 and shape[0] is sizes.BATCH
         return axes is not None and batched and axes <= len(shape) - 2  # the channels left out
