@@ -1,11 +1,11 @@
 """Run conv-lint over files in a child process and say how each one went.
 
-``python tests/survive.py [--plugin] [--seconds S]`` reads paths from stdin, one per line, and
+``python tests/survive.py [--plugin]`` reads paths from stdin, one per line, and
 for each prints ``start PATH`` before and ``done PATH OUTCOME`` after analysing it, where
 OUTCOME is ``ok``, the analysis's ``internal error: ...``, or why it skipped the file
 (``skipped: nesting too deep to analyse``), then ``found PATH LINE:CODE ...``. ``--plugin``
 also runs the flake8 plugin's ``run()`` on the file (an exception escaping it, or one it had
-to swallow, is an internal error). ``--seconds``: stop starting files after that long.
+to swallow, is an internal error).
 
 The parent (see :func:`run`) learns from the last ``start`` line which file hung or crashed
 the process: a segfault in a native parser cannot be caught in the process it happens in.
@@ -16,7 +16,6 @@ from __future__ import annotations
 import logging
 import subprocess
 import sys
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
@@ -75,14 +74,10 @@ def main(argv: list) -> None:
     from conv_lint.engine import analyse
 
     plugin = "--plugin" in argv
-    seconds = float(argv[argv.index("--seconds") + 1]) if "--seconds" in argv else None
-    start = time.monotonic()
     for line in sys.stdin:
         path = line.rstrip("\n")
         if not path:
             continue
-        if seconds is not None and time.monotonic() - start > seconds:
-            break
         try:
             source = Path(path).read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError):
@@ -109,11 +104,9 @@ class Report:
         return found
 
 
-def run(paths: list, *, plugin: bool = False, seconds: Optional[float] = None,
-        timeout: float = 600) -> Report:
+def run(paths: list, *, plugin: bool = False, timeout: float = 600) -> Report:
     """Analyse ``paths`` in a child process; ``timeout`` (s) catches a hang."""
-    command = [sys.executable, __file__] + (["--plugin"] if plugin else []) + (
-        ["--seconds", str(seconds)] if seconds is not None else [])
+    command = [sys.executable, __file__] + (["--plugin"] if plugin else [])
     text = "".join(f"{path}\n" for path in paths)
     try:
         result = subprocess.run(command, input=text, capture_output=True, text=True,
