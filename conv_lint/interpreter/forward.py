@@ -1,21 +1,23 @@
 """Moving shapes through forward(): modules, torch functions, tensor methods and operators.
 
-A mixin of the interpreter (``FileInterpreter``): it needs the interpreter's reports,
-module names and function calls, and adds what happens to a tensor at each call.
+A mixin of :class:`~conv_lint.interpreter.file.FileInterpreter`, overriding the evaluator's
+extension points for tensors: it needs the interpreter's reports, module names and function
+calls, and adds what happens to a tensor at each call.
 """
 
 from __future__ import annotations
 
-import math
 import re
-
 from typing import Any, Optional
 
 from conv_lint import layers
-from conv_lint.algebra import sizes, symbols
-from conv_lint.algebra.symbols import Poly
+from conv_lint.algebra import sizes
 from conv_lint.fixes.proposals import Change
 from conv_lint.interpreter.pyvalues import as_sequence, is_int
+from conv_lint.interpreter.tensor_shapes import (
+    broadcast_conflict, broadcast_dim, cat_conflict, concatenated, index_shape,
+    proven_unequal_size, regroup_detail, view_rest,
+)
 from conv_lint.interpreter.values import (
     UNKNOWN, Container, Layer, Module, Tensor, UserModule, plain,
 )
@@ -70,6 +72,21 @@ class TensorMethod:
 class ShapeFlow:
     """What forward() does to tensors; mixed into the interpreter."""
 
+    def _tensor_attribute(self, tensor: Tensor, attr: str):
+        shape = tensor.shape
+        if attr == "shape" and shape is not None:
+            return tuple(shape)
+        if attr == "ndim" and shape is not None:
+            return len(shape)
+        return TensorMethod(tensor, attr)
+
+    def _tensor_index(self, tensor: Tensor, node, frame):
+        items = [self._index_item(element.slice, frame) for element in node.slice]
+        return Tensor(index_shape(tensor.shape, items), origin=tensor.origin)
+
+    def _unfollowed_call(self, args):
+        return unknown_result(args)
+
     def _tensor_binary(self, op: str, left, right, node):
         if op in ("MatrixMultiply",):
             return Tensor()
@@ -88,14 +105,14 @@ class ShapeFlow:
         b = (1,) * (width - len(b)) + tuple(b)
         out = []
         for axis, (x, y) in enumerate(zip(a, b)):
-            if _broadcast_conflict(x, y):
+            if broadcast_conflict(x, y):
                 verb = {"Add": "add", "Subtract": "subtract", "Multiply": "multiply",
                         "Divide": "divide"}.get(op, "combine")
                 self.report(node, "CNV106", op=verb, left=shape_str(left.shape),
                             right=shape_str(right.shape),
                             detail=f"axis {axis - width} is {dim_str(x)} vs {dim_str(y)}")
                 return Tensor(origin=left.origin)
-            out.append(_broadcast_dim(x, y))
+            out.append(broadcast_dim(x, y))
         return Tensor(tuple(out), left.origin)
 
     def _apply_module(self, module: Module, args, kwargs, node, frame):
@@ -117,7 +134,7 @@ class ShapeFlow:
             else:
                 result = self._call_function(forward, [module] + list(args), dict(kwargs),
                                              self_module=module,
-                                             cls=self._owner(module.cls, "forward"),
+                                             cls=module.cls.owner("forward"),
                                              in_forward=True)
         else:
             result = UNKNOWN
@@ -251,15 +268,15 @@ class ShapeFlow:
         per_sample = sizes.product(shape[1:])
         first, rest = args[0], args[1:]
         if first is sizes.BATCH:  # x.view(x.size(0), ...)
-            return Tensor(_view_rest(per_sample, rest), origin=tensor.origin)
+            return Tensor(view_rest(per_sample, rest), origin=tensor.origin)
         if first == -1 and rest and all(is_int(r) and r > 0 for r in rest):
             wanted = 1
             for r in rest:
                 wanted *= r
-            if _proven_unequal_size(per_sample, wanted):
+            if proven_unequal_size(per_sample, wanted):
                 call = f"{name}(-1, {', '.join(str(r) for r in rest)})"
                 self.report(node, "CNV104", call=call, got=dim_str(per_sample),
-                            detail=_regroup_detail(per_sample, wanted))
+                            detail=regroup_detail(per_sample, wanted))
                 return Tensor(origin=tensor.origin)
             if sizes.proven_equal(per_sample, wanted) or per_sample == wanted:
                 return Tensor((sizes.BATCH,) + tuple(rest), origin=tensor.origin)
@@ -286,7 +303,7 @@ class ShapeFlow:
                 continue
             column = [s[other] for s in shapes]
             for later in column[1:]:
-                if _cat_conflict(column[0], later):
+                if cat_conflict(column[0], later):
                     self.report(node, "CNV107", dim=dim,
                                 shapes=" and ".join(shape_str(s) for s in shapes),
                                 detail=f"axis {other} differs ({dim_str(column[0])} vs "
@@ -294,7 +311,7 @@ class ShapeFlow:
                     return Tensor(origin="torch.cat")
         out = list(shapes[0])
         total = [s[axis] for s in shapes]
-        out[axis] = _concatenated(total)
+        out[axis] = concatenated(total)
         for other in range(rank):
             if other != axis and any(s[other] != out[other] for s in shapes):
                 out[other] = None if not all(
@@ -400,119 +417,3 @@ def shape_str(shape) -> str:
     if shape is None:
         return "(?)"
     return "(" + ", ".join(dim_str(d) for d in shape) + ")"
-
-
-def _broadcast_conflict(x, y) -> bool:
-    if x is None or y is None or x is sizes.BATCH or y is sizes.BATCH:
-        return False
-    if is_int(x) and is_int(y):
-        return x != y and x != 1 and y != 1
-    return sizes.proven_unbroadcastable(x, y)
-
-
-def _broadcast_dim(x, y):
-    if x == 1:
-        return y
-    if y == 1:
-        return x
-    for known, other in ((x, y), (y, x)):
-        if is_int(known) and known >= 2 and other is not sizes.BATCH:
-            return known  # wherever torch runs, the other side is 1 or equal to it
-    if x is y or x == y or (x is not None and y is not None and sizes.proven_equal(x, y)):
-        return x
-    return None
-
-
-def _concatenated(sizes_along):
-    """The size torch.cat gives along its axis: a sum of ints and parameter channel counts."""
-    total = 0
-    for size in sizes_along:
-        if not (is_int(size) or isinstance(size, Poly)):
-            return None
-        total = symbols.add(total, size)
-        if total is None:
-            return None
-    return total
-
-
-def _cat_conflict(x, y) -> bool:
-    if x is None or y is None or x is sizes.BATCH or y is sizes.BATCH:
-        return False
-    if is_int(x) and is_int(y):
-        return x != y
-    return sizes.proven_different(x, y)
-
-
-def _proven_unequal_size(per_sample, wanted: int) -> bool:
-    if per_sample is None:
-        return False
-    if is_int(per_sample):
-        return per_sample != wanted
-    return sizes.can_be(per_sample, wanted) is False
-
-
-def _regroup_detail(per_sample, wanted: int) -> str:
-    """What torch does with view(-1, wanted) on samples of ``per_sample`` values."""
-    if not is_int(per_sample):
-        return " for any input size"
-    if per_sample % wanted == 0:
-        return f"; torch silently splits each sample into {per_sample // wanted} rows"
-    batches = wanted // math.gcd(wanted, per_sample)
-    return f"; torch raises unless the batch size is a multiple of {batches}, " \
-           "and then mixes samples"
-
-
-def _view_rest(per_sample, rest) -> Optional[tuple]:
-    """Shape of x.view(x.size(0), *rest): -1 takes what is left of the per-sample size."""
-    if not rest:
-        return None
-    known, holes = 1, 0
-    for r in rest:
-        if r == -1:
-            holes += 1
-        elif is_int(r) and r > 0:
-            known *= r
-        else:
-            return None
-    if holes > 1:
-        return None
-    if holes == 0:
-        return (sizes.BATCH,) + tuple(rest) if per_sample == known else None
-    if known == 1:
-        return (sizes.BATCH,) + tuple(per_sample if r == -1 else r for r in rest)
-    if is_int(per_sample) and per_sample % known == 0:
-        return (sizes.BATCH,) + tuple(per_sample // known if r == -1 else r for r in rest)
-    return None
-
-
-def index_shape(shape, items: list) -> Optional[tuple]:
-    """The shape of ``x[items]`` under basic indexing (slices, ints, None, ...); else None."""
-    if shape is None or any(item is UNKNOWN or isinstance(item, Tensor) for item in items):
-        return None
-    consumed = sum(1 for item in items if item is not None and item is not Ellipsis)
-    if consumed > len(shape) or sum(1 for item in items if item is Ellipsis) > 1:
-        return None  # torch raises IndexError: not ours to judge
-    out, axis = [], 0
-    for item in items:
-        if item is None:
-            out.append(1)
-        elif item is Ellipsis:
-            skip = len(shape) - consumed
-            out.extend(shape[axis:axis + skip])
-            axis += skip
-        elif isinstance(item, slice):
-            out.append(_sliced(shape[axis], item))
-            axis += 1
-        elif is_int(item):
-            axis += 1  # an integer index drops the axis
-        else:
-            return None
-    return tuple(out) + tuple(shape[axis:])
-
-
-def _sliced(dim, item: slice):
-    if item == slice(None):
-        return dim
-    if is_int(dim):
-        return len(range(dim)[item])
-    return None

@@ -12,7 +12,9 @@ from typing import Callable, Optional
 
 from conv_lint.algebra import sizes, symbols
 from conv_lint.algebra.symbols import SYMBOLIC, Poly
-from conv_lint.interpreter.values import UNKNOWN, Container, ListValue, Tensor
+from conv_lint.interpreter.values import (
+    UNKNOWN, ClassRef, Container, FunctionRef, ListValue, Module, Tensor,
+)
 
 MAX_UNROLL = 256  # longest loop or sequence the interpreter unrolls
 MAX_TEXT = 4096  # longest string it builds (module names, not documents)
@@ -53,6 +55,26 @@ def as_sequence(value) -> Optional[list]:
     if isinstance(value, range):
         return list(value) if len(value) <= MAX_UNROLL else None
     return None
+
+
+def iterated(value):
+    """What iterating over ``value`` gives: a container's modules, a dict's keys."""
+    if isinstance(value, Container):
+        return [item for _, item in value.items]
+    if isinstance(value, dict):
+        return list(value)
+    return value
+
+
+def truth(value) -> Optional[bool]:
+    """bool(value) where the interpreter knows it, else None."""
+    if isinstance(value, (Module, ClassRef, FunctionRef)):
+        return True
+    if isinstance(value, ListValue):
+        return None if value.items is None else bool(value.items)
+    if isinstance(value, (int, float, str, tuple, dict, type(None))):
+        return bool(value)  # a tuple's truth is its length, whatever it holds
+    return None  # UNKNOWN, tensors, references
 
 
 def unary(op: str, value):

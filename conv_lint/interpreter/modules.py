@@ -1,0 +1,208 @@
+"""torch.nn's module semantics: building modules (a user class's ``__init__``, a catalogue
+layer's constructor, Sequential / ModuleList / ModuleDict and their subclasses), registering
+children, and what an attribute of a module, a container or a layer is.
+
+A mixin of :class:`~conv_lint.interpreter.file.FileInterpreter`, overriding the evaluator's
+extension points; ``built`` and ``constructions`` record what each constructor call built.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from conv_lint import layers
+from conv_lint.interpreter.callables import UNHANDLED
+from conv_lint.interpreter.classes import CONTAINER_BASES, ClassInfo, decorated
+from conv_lint.interpreter.forward import (
+    TENSOR_FACTORIES, Parameter, TensorMethod, factory_tensor, raised_at_construction,
+    unknown_result,
+)
+from conv_lint.interpreter.pyvalues import as_sequence, iterated
+from conv_lint.interpreter.values import (
+    UNKNOWN, ClassRef, Container, FunctionRef, Layer, ListValue, Module, Tensor, UserModule,
+    plain,
+)
+from conv_lint.records import record
+
+# torch functions that keep their first argument's shape (elementwise maths, *_like factories).
+_TORCH_SAME_SHAPE = {
+    f"torch.{name}" for name in (
+        "exp", "log", "sqrt", "rsqrt", "abs", "neg", "sin", "cos", "clamp", "clip", "sign",
+        "zeros_like", "ones_like", "randn_like", "rand_like", "empty_like", "full_like",
+        "dropout", "erf", "square", "pow", "log1p", "expm1", "reciprocal",
+    )
+}
+_TORCH_BINARY = {"torch.add": "Add", "torch.sub": "Subtract", "torch.mul": "Multiply",
+                 "torch.div": "Divide", "torch.maximum": "Combine", "torch.minimum": "Combine"}
+
+
+class ModuleSemantics:
+    """Modules built and read; torch's functions called."""
+
+    def instantiate(self, info: ClassInfo, args: list, kwargs: dict, node=None) -> UserModule:
+        module = UserModule(node=node, cls=info)
+        init = info.method("__init__")
+        if init is not None:
+            self._call_function(init, [module] + list(args), kwargs, self_module=module,
+                                cls=info.owner("__init__"))
+        return module
+
+    def _other_attribute(self, base, attr: str):
+        if isinstance(base, UserModule):
+            return self._module_attr(base, attr)
+        if isinstance(base, Tensor):
+            return self._tensor_attribute(base, attr)
+        if isinstance(base, Container):
+            return ContainerMethod(base, attr)
+        if isinstance(base, Layer):
+            if attr in ("weight", "bias", "running_mean", "running_var"):
+                shape = base.kind.parameter_shape(base.bound, attr) if base.bound else None
+                return Tensor(shape) if shape is not None else Tensor()  # fuse(): w.size(1)
+            value = base.bound.get(attr, UNKNOWN) if base.bound else UNKNOWN
+            return value if not isinstance(value, ListValue) else UNKNOWN
+        return UNKNOWN
+
+    def _module_attr(self, module: UserModule, attr: str):
+        if attr in module.attrs:
+            return module.attrs[attr]
+        if attr == "_modules":  # c, bn = self._modules.values(): the children, in order
+            return dict(module.children())
+        if attr in ("add_module", "register_module") or (
+                module.cls is not None and module.cls.container and not module.cls.method(attr)
+                and attr in ("append", "extend", "insert", "update")):
+            return ContainerMethod(module, attr)
+        if module.cls is None:
+            return UNKNOWN
+        method = module.cls.method(attr)
+        if method is not None:
+            if decorated(method, "staticmethod"):
+                return FunctionRef(method)
+            if decorated(method, "classmethod"):
+                return UNKNOWN  # bound to the class, not to the module: not followed
+            return FunctionRef(method, bound_self=module)
+        return self._class_attr(module.cls, attr)
+
+    def _call_other(self, callee, args, kwargs, complete, node, frame):
+        if isinstance(callee, Module):
+            return self._apply_module(callee, args, kwargs, node, frame)
+        if isinstance(callee, TensorMethod):
+            return self._tensor_method(callee, args, kwargs, complete, node)
+        if isinstance(callee, ContainerMethod):
+            return callee.call(args, complete)
+        if complete and isinstance(callee, ClassRef):
+            target = callee.target
+            if isinstance(target, ClassInfo) and target.is_module:
+                return self.instantiate(target, args, kwargs, node=node)
+            if isinstance(target, layers.LayerType):
+                return self._construct(target, args, kwargs, node)
+        return UNHANDLED
+
+    def _init_library_base(self, module: UserModule, base: str, args, complete: bool):
+        """super().__init__(*layers) in a subclass of nn.Sequential / ModuleList / ModuleDict."""
+        if base not in CONTAINER_BASES:
+            return None
+        built = self._container(base, args, complete, None) if "Dict" not in base \
+            else self._module_dict(args, complete, None)
+        if not isinstance(built, Container):
+            add_child(module, "?", UNKNOWN)
+            return None
+        for key, item in built.items:
+            add_child(module, key, item)
+        return None
+
+    def _call_library(self, name: str, args, kwargs, complete, node, frame):
+        if name in ("torch.nn.Sequential", "torch.nn.ModuleList"):
+            return self._container(name, args, complete, node)
+        if name == "torch.nn.ModuleDict":
+            return self._module_dict(args, complete, node)
+        if name in ("torch.cat", "torch.stack"):
+            return self._cat(name, args, kwargs, node) if complete else Tensor()
+        if name == "torch.nn.Parameter":
+            return Parameter(args[0] if args else kwargs.get("data", UNKNOWN))
+        if name in TENSOR_FACTORIES:
+            return factory_tensor(args, kwargs)
+        if name in _TORCH_BINARY and len(args) == 2 and complete:
+            return self._binary(_TORCH_BINARY[name], args[0], args[1], node, frame)
+        if name in _TORCH_SAME_SHAPE and args and isinstance(args[0], Tensor):
+            return args[0].derived()
+        kind = layers.lookup(name)
+        if kind is None:
+            return unknown_result(args)
+        if name in layers.LAYERS:
+            return self._construct(kind, args, kwargs, node) if complete else UNKNOWN
+        return self._apply_function(kind, args, kwargs, complete, node, name)
+
+    def _construct(self, kind, args, kwargs, node):
+        bound = kind.bind(list(map(plain, args)), {k: plain(v) for k, v in kwargs.items()})
+        if bound is None:
+            return UNKNOWN
+        layer = Layer(node=node, kind=kind, bound=bound)
+        if self.built is not None:
+            self.built.setdefault(id(node), []).append(layer)
+        if self.constructions is not None:
+            direct = self.scope is self.home  # else built by a sibling's or a stub's code
+            self.constructions.append((node if direct else self.home_site, self.home_visit,
+                                       direct, kind, bound))
+        problems = kind.check(bound)
+        init_problems = [p for p in problems if raised_at_construction(p)]
+        self._report_problems(init_problems, node, kind.name, "")
+        return layer
+
+    def _container(self, name: str, args, complete: bool, node):
+        kind_name = name.rsplit(".", 1)[1]
+        if not complete:
+            return UNKNOWN
+        if kind_name == "Sequential" and len(args) == 1 and isinstance(args[0], dict):
+            items = list(args[0].items())
+        elif kind_name == "ModuleList":
+            seq = as_sequence(args[0]) if args else []
+            if seq is None:
+                return UNKNOWN
+            items = [(str(i), item) for i, item in enumerate(seq)]
+        else:
+            items = [(str(i), item) for i, item in enumerate(args)]
+        return Container(node=node, kind_name=kind_name, items=items)
+
+    def _module_dict(self, args, complete, node):
+        if not complete:
+            return UNKNOWN
+        source = args[0] if args else {}
+        if not isinstance(source, dict):
+            return UNKNOWN
+        return Container(node=node, kind_name="ModuleDict", items=list(source.items()))
+
+    def _unfollowed_call(self, args):
+        return unknown_result(args)
+
+
+@record(eq=False)
+class ContainerMethod:
+    """A method that adds submodules (Sequential.append, add_module...): mutations we follow."""
+
+    target: Any  # Container, or UserModule (add_module, or a Sequential/ModuleList subclass)
+    name: str
+
+    def call(self, args, complete):
+        name = self.name
+        if name in ("add_module", "register_module") and complete and len(args) == 2 \
+                and isinstance(args[0], str):
+            add_child(self.target, args[0], args[1])
+        elif name == "append" and complete and len(args) == 1:
+            add_child(self.target, None, args[0])
+        elif name == "extend" and complete and len(args) == 1 \
+                and as_sequence(iterated(args[0])) is not None:
+            for item in as_sequence(iterated(args[0])):
+                add_child(self.target, None, item)
+        elif name in ("add_module", "register_module", "append", "extend", "insert", "pop",
+                      "__setitem__", "__delitem__", "update", "clear"):
+            add_child(self.target, "?", UNKNOWN)  # changed in a way we do not follow
+        return None
+
+
+def add_child(target, key, value) -> None:
+    """Register ``value`` under ``key`` (None: the next index, as ModuleList.append does)."""
+    if isinstance(target, Container):
+        target.items.append((str(len(target.items)) if key is None else key, value))
+    else:
+        index = sum(1 for v in target.attrs.values() if isinstance(v, Module))
+        target.attrs[str(index) if key is None else key] = value
