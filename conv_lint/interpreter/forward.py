@@ -73,6 +73,7 @@ class ShapeFlow:
     """What forward() does to tensors; mixed into the interpreter."""
 
     def _tensor_attribute(self, tensor: Tensor, attr: str):
+        """``x.shape``, ``x.ndim``, else a method of the tensor waiting for its call."""
         shape = tensor.shape
         if attr == "shape" and shape is not None:
             return tuple(shape)
@@ -85,6 +86,7 @@ class ShapeFlow:
         return Tensor(index_shape(tensor.shape, items), origin=tensor.origin)
 
     def _unfollowed_call(self, args):
+        """A call not followed gives a tensor of unknown shape when it was given a tensor."""
         return unknown_result(args)
 
     def _tensor_binary(self, op: str, left, right, node):

@@ -171,9 +171,6 @@ class ModuleSemantics:
             return UNKNOWN
         return Container(node=node, kind_name="ModuleDict", items=list(source.items()))
 
-    def _unfollowed_call(self, args):
-        return unknown_result(args)
-
 
 @record(eq=False)
 class ContainerMethod:
