@@ -95,6 +95,7 @@ class _State:
     # conv get a wrong in_channels; a symbolic input takes the first conv's channels
     channels_known: bool = True
     flat: bool = False  # flattened: only Linear layers follow
+    moved: bool = False  # axes were permuted: torch's layers may keep odd strides, no x.view
     features: int = 0
     notes: list = field(default_factory=list)
 
@@ -304,17 +305,58 @@ def _upsample(draw, state: _State) -> Step:
     return Step(_call("nn.Upsample", [], kwargs))
 
 
+# Channels to the last axis and back (the batch stays first), by rank where it matters.
+_PERMUTES = {1: ("x.permute(0, 2, 1)", "x.permute(0, 2, 1)"),
+             2: ("x.permute(0, 2, 3, 1)", "x.permute(0, 3, 1, 2)"),
+             3: ("x.permute(0, 2, 3, 4, 1)", "x.permute(0, 4, 1, 2, 3)")}
+_MOVES = [("x.movedim(1, -1)", "x.movedim(-1, 1)"), ("x.transpose(1, -1)", "x.transpose(-1, 1)"),
+          ("x.swapaxes(1, -1)", "x.swapdims(1, -1)"),
+          ("torch.movedim(x, 1, -1)", "x.moveaxis(-1, 1)")]
+
+
+@st.composite
+def _channels_last(draw, state: _State) -> list:
+    """Channels moved last, a Linear or a LayerNorm over them, moved back (ConvNeXt's MLP)."""
+    there, back = draw(st.sampled_from(_MOVES + [_PERMUTES[state.rank]]))
+    given = state.channels
+    if state.channels_known and _wild(draw, state):
+        given = draw(st.sampled_from([given + 1, max(1, given - 1), 2 * given]))
+    if draw(st.booleans()):
+        out = draw(st.integers(2, MAX_CHANNELS))
+        layer = _call("nn.Linear", [given, out], {})
+        state.channels = out
+    else:
+        layer = _call("nn.LayerNorm", [given], {})
+    state.moved = True
+    return [Step(there, module=False), Step(layer), Step(back + ".contiguous()", module=False)]
+
+
+_REDUCTIONS = ["amax", "mean", "logsumexp", "std", "amin"]
+
+
 @st.composite
 def _head(draw, state: _State) -> list:
-    """Flatten (module, function or view) and one or two Linear layers."""
+    """Flatten (module, function, method or view), or a reduction over the spatial axes, and
+    one or two Linear layers."""
     features = state.channels
     for n in state.spatial:
         features *= n
-    how = draw(st.sampled_from(["module", "function", "method", "view"]))
-    steps = [Step("nn.Flatten()") if how == "module" else
-             Step("torch.flatten(x, 1)", module=False) if how == "function" else
-             Step("x.flatten(1)", module=False) if how == "method" else
-             Step("x.view(x.size(0), -1)", module=False)]
+    # x.view of a permuted tensor (or of what a layer made of one) is a stride error of torch's
+    ways = ["module", "function", "method"] + ([] if state.moved else ["view"])
+    if state.channels_known:  # else the reduced features are unknown to conv-lint
+        ways += ["reduce", "reduce"]
+    how = draw(st.sampled_from(ways))
+    if how == "reduce":
+        axes = tuple(range(2, 2 + state.rank)) if draw(st.booleans()) else tuple(
+            range(-state.rank, 0))
+        name = draw(st.sampled_from(_REDUCTIONS))
+        steps = [Step(f"x.{name}(dim={_text(axes)})", module=False)]
+        features = state.channels
+    else:
+        steps = [Step("nn.Flatten()") if how == "module" else
+                 Step("torch.flatten(x, 1)", module=False) if how == "function" else
+                 Step("x.flatten(1)", module=False) if how == "method" else
+                 Step("x.view(x.size(0), -1)", module=False)]
     for _ in range(draw(st.integers(1, 2))):
         given = features
         if _wild(draw, state):
@@ -356,6 +398,9 @@ def cases(draw, directive=None) -> Case:
         steps.append(draw(_KINDS[kind](state)))
         if not state.loose and min(state.spatial) < 1:
             break  # the stack has collapsed: torch fails here
+        # not around axes of size 1: their strides after a permute crash torch's conv kernels
+        if min(state.spatial) >= 2 and state.channels >= 2 and draw(st.integers(0, 5)) == 0:
+            steps += draw(_channels_last(state))
     if draw(st.integers(0, 2)) == 0 and max(state.spatial) >= 1:
         steps += draw(_head(state))
     return Case(shape, tuple(steps), style, directive)

@@ -166,6 +166,9 @@ TORCH_ERRORS: tuple[tuple[str, frozenset], ...] = tuple(
         (r"shape '\[.*\]' is invalid for input of size", "CNV104"),
         (r"Kernel size can't be greater than actual input size", "CNV105"),
         (r"Output size is too small", "CNV105"),
+        (r"Only zero batch or zero channel inputs are supported", "CNV105"),  # a 0-size axis
+        (r"Expected reduction dim( -?\d+)? to (have non-zero size|be specified for input.numel)",
+         "CNV105"),  # amax, argmax... of an empty map
         (r"Invalid computed output size", "CNV105"),
         (r"Input and output sizes should be greater than 0", "CNV105"),
         (r"could not construct a memory descriptor", "CNV105"),  # ConvTranspose output < 1
@@ -182,6 +185,7 @@ TORCH_ERRORS: tuple[tuple[str, frozenset], ...] = tuple(
         (r"output padding must be smaller than either stride or dilation", "CNV110"),
         (r"pad should be at most half of effective kernel size", "CNV110"),
         (r"padding should be at most half of kernel size", "CNV110"),  # max_pool1d's wording
+        (r"pad should be smaller than or equal to half of kernel size", "CNV110"),  # 3d pools
         (r"stride should not be zero", "CNV110"),
         (r"kernel size should be greater than zero", "CNV110"),
         (r"negative padding is not supported", "CNV110"),

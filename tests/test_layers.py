@@ -150,7 +150,9 @@ _ERRORS = [(re.compile(pattern), set(codes.split())) for pattern, codes in [
      r"sizes should be greater than 0|more than 1 spatial element|length must be non-negative|"
      r"resulting in an empty dimension|could not construct a memory descriptor|"
      r"integer multiplication overflow|"
-     r"to have non-zero size for non-batch dimensions", "CNV105"),
+     r"to have non-zero size for non-batch dimensions|"
+     r"Only zero batch or zero channel inputs are supported|"
+     r"Expected reduction dim( -?\d+)? to (have non-zero size|be specified)", "CNV105"),
     (r"padding='same' is not supported for strided convolutions", "CNV108"),
     (r"must be divisible by (groups|num_groups)|divisible by num_groups|"
      r"Number of channels must be divisible by groups", "CNV109"),
@@ -177,9 +179,11 @@ _ERRORS = [(re.compile(pattern), set(codes.split())) for pattern, codes in [
      r"duplicate dims|appears multiple times|must be tuple of ints, but found type int|"
      r"argument 'padding' .* must be tuple of ints|tensor expected for weight|"
      r"dimensions are invalid|must be tuple of ints, not int|"
-     r"Only zero batch or zero channel inputs are supported|"
      r"cannot broadcast to \d+ dimensions|"
      r"too many values to unpack|min_val cannot be greater than max_val|"
+     r"The expanded size of the tensor .* must match the existing size|"
+     r"isn't allowed in a leading, non-existing dimension|"
+     r"movedim: Invalid source or destination dims|movedim: repeated dim|"
      r"\(got (?!(nearest|linear|bilinear|bicubic|trilinear|lanczos|area|nearest-exact)\))"
      r"[\w-]+\)$", "CNV110"),
     (r"[Ee]xpected (a )?\d+D|non-empty \dD or \dD|Expected 2 to 3 dimensions|"
@@ -190,7 +194,9 @@ _ERRORS = [(re.compile(pattern), set(codes.split())) for pattern, codes in [
      r"Feature dropout requires at least 2 dimensions|Expected 2D or 3D input|"
      r"expected at least 2D input|expects input with > 2 dims|expected input to be 3D or 4D|"
      r"does not match the length of the desired ordering|expected \dD or \dD input|"
-     r"Input dimension should be at least|must have at least \d+ dimensions", "CNV111"),
+     r"Input dimension should be at least|must have at least \d+ dimensions|"
+     r"expects a tensor with <= 2 dimensions|repeat dims can not be smaller than number of "
+     r"dimensions|number of sizes provided \(\d+\) must be greater or equal", "CNV111"),
 ]]
 
 
@@ -428,7 +434,8 @@ def test_functions_accept_every_bound_argument_by_keyword():
                   "pad": ((1, 1),), "layer_norm": ((6,),), "group_norm": (2,),
                   "pixel_shuffle": (2,), "pixel_unshuffle": (2,), "unsqueeze": (0,),
                   "transpose": (0, 1), "permute": ((0, 1, 2, 3),), "softmax": (1,),
-                  "log_softmax": (1,), "interpolate": (4,), "upsample": (4,)}
+                  "log_softmax": (1,), "interpolate": (4,), "upsample": (4,),
+                  "swapaxes": (0, 1), "swapdims": (0, 1), "movedim": (0, 1), "tile": ((1, 1),)}
     for qualname, kind in layers.FUNCTIONS.items():
         name = kind.name
         ranked = re.search(r"(\d)d$", name)
@@ -436,7 +443,7 @@ def test_functions_accept_every_bound_argument_by_keyword():
         args = next((v for k, v in first_args.items() if name.startswith(k)), ())
         bound = kind.bind([Tensor()] + list(args), {})
         assert bound is not None, qualname
-        bound["input"] = tensors[rank]
+        bound["input"] = torch.zeros(2, 4) if name == "t" else tensors[rank]  # t: <= 2D
         if qualname in _DOC_WITHOUT_DEFAULT:  # torch.squeeze takes no explicit dim=None
             bound = {k: v for k, v in bound.items() if v is not None}
         with warnings.catch_warnings():
@@ -1058,6 +1065,83 @@ def _squeeze_unsqueeze_permute_transpose_mean_cases() -> list:
 def test_squeeze_unsqueeze_permute_transpose_mean_against_torch():
     cases = _squeeze_unsqueeze_permute_transpose_mean_cases()
     assert_agree(cases)
+
+
+@case_producer
+def _axes_and_reductions_cases() -> list:
+    """Axes swapped, moved, repeated and expanded; the other reductions."""
+    cases = []
+    for name, where in itertools.product(("swapaxes", "swapdims"), ("method", "fn")):
+        for dims in ((1, 2), (-1, 0), (3, 0), (1, 1)):
+            make = method_case if where == "method" else fn_case
+            cases.append(make(name if where == "method" else f"torch.{name}", *dims,
+                              shape=(N, 3, 4)))
+    for shape in ((N, 3, 4), (3, 4), (4,), (), (N, 3)):
+        cases += [method_case("t", shape=shape), fn_case("torch.t", shape=shape)]
+    for source, destination in ((0, 2), (2, 0), (-1, 1), ((0, 1), (2, 0)), ((0, 1), (1, 0)),
+                                ((1,), (0,)), ((0, 1), (2,)), (0, 3), (-4, 0), ((0, 0), (1, 2)),
+                                ((0, 1), (2, 2)), ((), ())):
+        cases += [method_case("movedim", source, destination, shape=(N, 3, 4)),
+                  method_case("moveaxis", source, destination, shape=(N, 3, 4)),
+                  fn_case("torch.movedim", source, destination, shape=(N, 3, 4))]
+    for counts in ((1, 2, 1), (1, 1, 3), (2, 1, 1, 1), (1, 0, 1), (1, 2), (3,)):
+        merges = len(counts) == 3 and counts[0] != 1
+        cases.append(method_case("repeat", *counts, shape=(N, 3, 4), merges_batch=merges))
+        cases.append(method_case("repeat", counts, shape=(N, 3, 4), merges_batch=merges))
+        cases.append(method_case("tile", *counts, shape=(N, 3, 4), merges_batch=merges))
+        cases.append(fn_case("torch.tile", counts, shape=(N, 3, 4), merges_batch=merges))
+    cases += [method_case("repeat", 2, 1, shape=(5, 3), merges_batch=False),
+              method_case("repeat", (2, 2), shape=(3, 4)),
+              method_case("tile", 2, shape=(3, 4))]
+    for size in ((-1, 7, 4), (-1, 1, 4), (-1, 0, 4), (5, -1, -1, -1), (-1, 3, 4), (3, 4),
+                 (-1, 5, 4), (-1, -1, 2), (-1, 2, 3, 4), ((-1, 7, 4),)):
+        cases.append(method_case("expand", *size, shape=(N, 1, 4)))
+        cases.append(method_case("expand", *size, shape=(N, 3, 4)))
+    cases.append(method_case("expand", 2, 3, shape=(1, 3)))
+    for name, dim, keep in itertools.product(("amax", "amin", "std", "var"),
+                                             (None, 1, (2, 1), (), -1, 3, (1, 1)),
+                                             (False, True)):
+        cases.append(method_case(name, dim=dim, keepdim=keep, shape=(N, 3, 4)))
+        cases.append(fn_case(f"torch.{name}", dim=dim, keepdim=keep, shape=(N, 3, 4)))
+    for name, dim, keep in itertools.product(("argmax", "argmin"), (None, 0, 1, -1, 3),
+                                             (False, True)):
+        cases.append(method_case(name, dim=dim, keepdim=keep, shape=(N, 3, 4)))
+    cases += [fn_case("torch.argmin", 1, shape=(N, 3, 4)), fn_case("torch.argmin", shape=(3, 4)),
+              method_case("argmax", shape=(N, 3, 4)), method_case("argmax", 2, True, shape=(3, 4)),
+              method_case("std", 1, shape=(N, 3, 4)), method_case("var", shape=(N, 3)),
+              method_case("amax", (0, 1), shape=(3, 4))]
+    for dim, keep in itertools.product((1, (1, 2), -1, 3), (False, True)):
+        cases.append(method_case("logsumexp", dim, keep, shape=(N, 3, 4)))
+    for name, dim in itertools.product(("amax", "argmin", "logsumexp", "std", "mean"),
+                                       (2, 1, None, (1, 2))):
+        if not (name == "argmin" and isinstance(dim, tuple)) and not (
+                name == "logsumexp" and dim is None):
+            cases.append(method_case(name, dim=dim, shape=(N, 3, 0)))  # an empty map
+    cases.append(fn_case("torch.amin", dim=-1, shape=(N, 0)))
+    return cases
+
+
+@case_producer
+def _empty_map_cases() -> list:
+    """A convolution of a map with an axis of size 0 fails whatever its kernel and padding."""
+    cases = []
+    shapes = ((N, 1, 12, 0), (N, 1, 0, 5), (1, 0, 4))
+    for padding, shape in itertools.product((0, 1, "same"), shapes):
+        cases.append(nn_case("Conv2d", 1, 1, 3, padding=padding, shape=shape))
+    cases += [nn_case("Conv1d", 1, 1, 1, padding=1, shape=(N, 1, 0)),
+              nn_case("Conv3d", 1, 1, 1, padding=1, shape=(N, 1, 3, 3, 0)),
+              nn_case("ConvTranspose2d", 1, 1, 3, shape=(N, 1, 3, 0)),
+              nn_case("ConvTranspose1d", 1, 1, 2, stride=2, shape=(N, 1, 0)),
+              nn_case("Conv2d", 1, 1, 1, padding=1, padding_mode="circular", shape=(N, 1, 4, 0))]
+    return cases
+
+
+def test_convolutions_of_an_empty_map_against_torch():
+    assert_agree(_empty_map_cases())
+
+
+def test_axes_and_reductions_against_torch():
+    assert_agree(_axes_and_reductions_cases())
 
 
 def test_squeeze_keeps_the_batch_and_gives_up_on_sizes_that_may_be_one():

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Optional
 
+from conv_lint.layers.axes import Expand, MatrixTranspose, MoveDim, Repeat
 from conv_lint.layers.base import Family
 from conv_lint.layers.convolution import Conv
 from conv_lint.layers.elementwise import GLU, ChannelShuffle, Elementwise, PReLU
@@ -195,6 +196,16 @@ _fn("torch.squeeze", "input, dim=None", Squeeze())
 _fn("torch.unsqueeze", "input, dim", Unsqueeze())
 _fn("torch.transpose", "input, dim0, dim1", Transpose())
 _fn("torch.permute", "input, dims", Permute())
+_fn("torch.swapaxes", "input, axis0, axis1", Transpose("axis0", "axis1"))
+_fn("torch.swapdims", "input, dim0, dim1", Transpose())
+_fn("torch.t", "input", MatrixTranspose())
+_fn("torch.movedim", "input, source, destination", MoveDim())
+_fn("torch.tile", "input, dims", Repeat("dims", pads=True))
+for _name in ("amax", "amin"):
+    _fn(f"torch.{_name}", "input, dim=None, keepdim=False, *, out=None", Reduce(nonempty=True))
+for _name in ("std", "var"):
+    _fn(f"torch.{_name}", "input, dim=None, *, correction=1, keepdim=False, out=None", Reduce())
+_fn("torch.argmin", "input, dim=None, keepdim=False", Reduce(single=True, nonempty=True))
 
 # ---- tensor methods (the receiver is bound as `self`)
 
@@ -210,3 +221,18 @@ _method("transpose", "self, dim0, dim1", Transpose())
 _method("permute", "self, *dims", Permute())
 _method("mean", "self, dim=None, keepdim=False, *, dtype=None", Reduce())
 _method("sum", "self, dim=None, keepdim=False, *, dtype=None", Reduce())
+for _name in ("amax", "amin"):
+    _method(_name, "self, dim=None, keepdim=False", Reduce(nonempty=True))
+for _name in ("argmax", "argmin"):
+    _method(_name, "self, dim=None, keepdim=False", Reduce(single=True, nonempty=True))
+for _name in ("std", "var"):
+    _method(_name, "self, dim=None, *, correction=1, keepdim=False", Reduce())
+_method("logsumexp", "self, dim, keepdim=False", Reduce())
+_method("swapaxes", "self, axis0, axis1", Transpose("axis0", "axis1"))
+_method("swapdims", "self, dim0, dim1", Transpose())
+_method("t", "self", MatrixTranspose())
+for _name in ("movedim", "moveaxis"):
+    _method(_name, "self, source, destination", MoveDim())
+_method("repeat", "self, *repeats", Repeat("repeats"))
+_method("tile", "self, *dims", Repeat("dims", pads=True))
+_method("expand", "self, *size", Expand())

@@ -7,8 +7,8 @@ from typing import Optional
 from conv_lint.algebra import sizes, symbols
 from conv_lint.layers.base import (
     Channels, Family, Problem, Shape, along_axes, as_channels, as_flag, as_int, as_ints, below,
-    demand, differs, dim_text, first_of, invalid, kernel_detail, sized, spatial_ranks, too_small,
-    tuple_lengths, wrong_rank,
+    demand, differs, dim_text, first_of, invalid, kernel_detail, shape_text, sized, spatial_ranks,
+    too_small, tuple_lengths, wrong_rank,
 )
 from conv_lint.layers.resizing import padded_shape
 from conv_lint.records import record
@@ -155,6 +155,9 @@ class Conv(Family):
             return None, late
         dims = []
         for i, n in enumerate(shape[c + 1:]):  # the kernel against the input comes next
+            if n == 0 and type(n) is int and not pads_first:  # torch convolves no empty map
+                return None, [too_small(f"cannot convolve an axis of size 0 (input "
+                                        f"{shape_text(shape)})")]
             out, problem = self._axis_out(b, i, n)
             if problem is not None:
                 return None, [problem]

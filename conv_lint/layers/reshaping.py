@@ -6,7 +6,7 @@ from __future__ import annotations
 from conv_lint.algebra import sizes
 from conv_lint.layers.base import (
     Family, Problem, Shape, as_flag, as_int, as_ints, at_least, axis_index, differs, dim_problem,
-    dim_text, first_of, invalid, shape_text, wrong_rank,
+    dim_text, first_of, invalid, shape_text, too_small, wrong_rank,
 )
 
 
@@ -140,9 +140,14 @@ class Permute(Family):
 
 
 class Transpose(Family):
+    """x.transpose(dim0, dim1), and swapaxes / swapdims under their own argument names."""
+
+    def __init__(self, first: str = "dim0", second: str = "dim1") -> None:
+        self.first, self.second = first, second
+
     def apply(self, b: dict, shape: Shape) -> tuple:
-        first, second = as_int(b["dim0"]), as_int(b["dim1"])
-        for name, value in (("dim0", first), ("dim1", second)):
+        first, second = as_int(b[self.first]), as_int(b[self.second])
+        for name, value in ((self.first, first), (self.second, second)):
             problem = dim_problem(value, len(shape), name, shape)
             if problem is not None:
                 return None, [problem]
@@ -157,11 +162,16 @@ class Transpose(Family):
 
 
 class Reduce(Family):
-    """x.mean / x.sum over ``dim`` (all axes when None or ())."""
+    """x.mean, sum, amax, std, argmax... over ``dim`` (all axes when None or ()), the reduced
+    axes kept as 1 with ``keepdim``. ``single``: dim is one axis or None (argmax, argmin);
+    ``nonempty``: an axis of size 0 cannot be reduced (amax, amin, argmax, argmin)."""
+
+    def __init__(self, single: bool = False, nonempty: bool = False) -> None:
+        self.single, self.nonempty = single, nonempty
 
     def apply(self, b: dict, shape: Shape) -> tuple:
         dim, keep = b["dim"], as_flag(b["keepdim"])
-        if keep is None:
+        if keep is None or (self.single and dim is not None and as_int(dim) is None):
             return None, []
         rank = len(shape)
         if dim is None or dim == ():
@@ -172,5 +182,7 @@ class Reduce(Family):
                 return None, problems
             if len(set(axes)) != len(axes):
                 return None, [invalid("dim", f"dim {dim} names an axis twice")]
+        if self.nonempty and any(shape[i] == 0 and type(shape[i]) is int for i in axes):
+            return None, [too_small(f"reduces an axis of size 0 of {shape_text(shape)}")]
         return tuple(1 if i in axes else n for i, n in enumerate(shape)
                      if keep or i not in axes), []
