@@ -73,12 +73,19 @@ class ShapeFlow:
     """What forward() does to tensors; mixed into the interpreter."""
 
     def _tensor_attribute(self, tensor: Tensor, attr: str):
-        """``x.shape``, ``x.ndim``, else a method of the tensor waiting for its call."""
+        """``x.shape``, ``x.ndim``, ``x.data``, ``x.mT``, else a method of the tensor waiting
+        for its call."""
         shape = tensor.shape
         if attr == "shape" and shape is not None:
             return tuple(shape)
         if attr == "ndim" and shape is not None:
             return len(shape)
+        if attr == "data":
+            return tensor
+        if attr == "mT":  # the last two axes swapped (fewer than two: torch raises, no claim)
+            if shape is None or len(shape) < 2:
+                return Tensor(origin=tensor.origin)
+            return Tensor(shape[:-2] + (shape[-1], shape[-2]), origin=tensor.origin)
         return TensorMethod(tensor, attr)
 
     def _tensor_index(self, tensor: Tensor, node, frame):
@@ -253,7 +260,9 @@ class ShapeFlow:
         kind = layers.METHODS.get(name)
         if kind is None or not complete:
             return Tensor(origin=tensor.origin)
-        bound = kind.bind([plain(tensor)] + [plain(a) for a in args],
+        given = (lambda a: a if a is sizes.BATCH else plain(a)) if kind.family.reads_batch \
+            else plain
+        bound = kind.bind([plain(tensor)] + [given(a) for a in args],
                           {k: plain(v) for k, v in kwargs.items()})
         if bound is None or shape is None:
             return Tensor(origin=tensor.origin)
@@ -369,6 +378,9 @@ TENSOR_FACTORIES = {"torch.zeros", "torch.ones", "torch.randn", "torch.rand", "t
 
 
 def factory_tensor(args, kwargs) -> Tensor:
+    """torch.zeros(2, 3), torch.ones((2, 3)), torch.rand(size=(2, 3)): a tensor of that shape."""
+    if not args and "size" in kwargs:
+        args = [kwargs["size"]]
     dims = args[0] if len(args) == 1 and isinstance(args[0], tuple) else tuple(args)
     if all(is_int(d) and d >= 0 for d in dims):
         return Tensor(tuple(dims))

@@ -32,6 +32,9 @@ _TORCH_SAME_SHAPE = {
         "dropout", "erf", "square", "pow", "log1p", "expm1", "reciprocal",
     )
 }
+# Module methods that set an attribute by name: a submodule, a buffer (a tensor, not counted
+# among the parameters) or a parameter.
+_REGISTERING = ("add_module", "register_module", "register_buffer", "register_parameter")
 _TORCH_BINARY = {"torch.add": "Add", "torch.sub": "Subtract", "torch.mul": "Multiply",
                  "torch.div": "Divide", "torch.maximum": "Combine", "torch.minimum": "Combine"}
 
@@ -64,10 +67,13 @@ class ModuleSemantics:
 
     def _module_attr(self, module: UserModule, attr: str):
         if attr in module.attrs:
-            return module.attrs[attr]
+            value = module.attrs[attr]
+            if isinstance(value, Parameter) and isinstance(value.data, Tensor):
+                return value.data  # a parameter read is its tensor: self.gamma * x
+            return value
         if attr == "_modules":  # c, bn = self._modules.values(): the children, in order
             return dict(module.children())
-        if attr in ("add_module", "register_module") or (
+        if attr in _REGISTERING or (
                 module.cls is not None and module.cls.container and not module.cls.method(attr)
                 and attr in ("append", "extend", "insert", "update")):
             return ContainerMethod(module, attr)
@@ -119,8 +125,8 @@ class ModuleSemantics:
             return self._cat(name, args, kwargs, node) if complete else Tensor()
         if name == "torch.nn.Parameter":
             return Parameter(args[0] if args else kwargs.get("data", UNKNOWN))
-        if name in TENSOR_FACTORIES:
-            return factory_tensor(args, kwargs)
+        if name in TENSOR_FACTORIES:  # torch.zeros(1, dim, *img_size): all sizes must be known
+            return factory_tensor(args, kwargs) if complete else Tensor()
         if name in _TORCH_BINARY and len(args) == 2 and complete:
             return self._binary(_TORCH_BINARY[name], args[0], args[1], node, frame)
         if name in _TORCH_SAME_SHAPE and args and isinstance(args[0], Tensor):
@@ -174,24 +180,25 @@ class ModuleSemantics:
 
 @record(eq=False)
 class ContainerMethod:
-    """A method that adds submodules (Sequential.append, add_module...): mutations we follow."""
+    """A method that adds submodules, buffers or parameters (Sequential.append, add_module,
+    register_buffer...): mutations we follow."""
 
     target: Any  # Container, or UserModule (add_module, or a Sequential/ModuleList subclass)
     name: str
 
     def call(self, args, complete):
         name = self.name
-        if name in ("add_module", "register_module") and complete and len(args) == 2 \
-                and isinstance(args[0], str):
-            add_child(self.target, args[0], args[1])
+        if name in _REGISTERING and complete and isinstance(args[0] if args else None, str) \
+                and (len(args) == 2 or name == "register_buffer" and len(args) == 3):
+            add_child(self.target, args[0], args[1])  # a buffer's `persistent` changes nothing
         elif name == "append" and complete and len(args) == 1:
             add_child(self.target, None, args[0])
         elif name == "extend" and complete and len(args) == 1 \
                 and as_sequence(iterated(args[0])) is not None:
             for item in as_sequence(iterated(args[0])):
                 add_child(self.target, None, item)
-        elif name in ("add_module", "register_module", "append", "extend", "insert", "pop",
-                      "__setitem__", "__delitem__", "update", "clear"):
+        elif name in _REGISTERING or name in ("append", "extend", "insert", "pop", "__setitem__",
+                                              "__delitem__", "update", "clear"):
             add_child(self.target, "?", UNKNOWN)  # changed in a way we do not follow
         return None
 

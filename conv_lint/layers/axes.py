@@ -96,6 +96,8 @@ class Repeat(Family):
 class Expand(Family):
     """x.expand(*sizes): axes of size 1 stretched, -1 keeps an axis, new axes in front."""
 
+    reads_batch = True  # cls_token.expand(x.size(0), -1, -1)
+
     def apply(self, b: dict, shape: Shape) -> tuple:
         wanted = _sizes(b["size"], batch=True)
         if not wanted:

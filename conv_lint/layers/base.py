@@ -199,6 +199,7 @@ class Family:
     """The rules one family of layers shares. Subclasses override what differs."""
 
     elementwise = False  # the output has the input's shape, whatever it is
+    reads_batch = False  # its arguments may hold the batch size (x.size(0)) as sizes.BATCH
 
     def check(self, bound: dict) -> list:
         return []
