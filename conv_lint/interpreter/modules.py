@@ -35,6 +35,9 @@ _TORCH_SAME_SHAPE = {
 # Module methods that set an attribute by name: a submodule, a buffer (a tensor, not counted
 # among the parameters) or a parameter.
 _REGISTERING = ("add_module", "register_module", "register_buffer", "register_parameter")
+# nn.Module methods that return the module itself: nn.Linear(400, 120).to(device)
+_RETURNING_SELF = frozenset({"to", "cuda", "cpu", "float", "double", "half", "bfloat16", "train",
+                             "eval", "requires_grad_", "apply", "type", "share_memory"})
 _TORCH_BINARY = {"torch.add": "Add", "torch.sub": "Subtract", "torch.mul": "Multiply",
                  "torch.div": "Divide", "torch.maximum": "Combine", "torch.minimum": "Combine"}
 
@@ -55,6 +58,8 @@ class ModuleSemantics:
             return self._module_attr(base, attr)
         if isinstance(base, Tensor):
             return self._tensor_attribute(base, attr)
+        if isinstance(base, (Container, Layer)) and attr in _RETURNING_SELF:
+            return ReturnsSelf(base)
         if isinstance(base, Container):
             return ContainerMethod(base, attr)
         if isinstance(base, Layer):
@@ -77,6 +82,8 @@ class ModuleSemantics:
                 module.cls is not None and module.cls.container and not module.cls.method(attr)
                 and attr in ("append", "extend", "insert", "update")):
             return ContainerMethod(module, attr)
+        if attr in _RETURNING_SELF and (module.cls is None or module.cls.method(attr) is None):
+            return ReturnsSelf(module)
         if module.cls is None:
             return UNKNOWN
         method = module.cls.method(attr)
@@ -93,7 +100,7 @@ class ModuleSemantics:
             return self._apply_module(callee, args, kwargs, node, frame)
         if isinstance(callee, TensorMethod):
             return self._tensor_method(callee, args, kwargs, complete, node)
-        if isinstance(callee, ContainerMethod):
+        if isinstance(callee, (ContainerMethod, ReturnsSelf)):
             return callee.call(args, complete)
         if complete and isinstance(callee, ClassRef):
             target = callee.target
@@ -201,6 +208,16 @@ class ContainerMethod:
                                               "__delitem__", "update", "clear"):
             add_child(self.target, "?", UNKNOWN)  # changed in a way we do not follow
         return None
+
+
+@record(frozen=True)
+class ReturnsSelf:
+    """``module.to(device)``, ``.float()``, ``.train()``...: the module itself, unchanged."""
+
+    module: Any
+
+    def call(self, args, complete):
+        return self.module
 
 
 def add_child(target, key, value) -> None:
