@@ -15,7 +15,7 @@ from conv_lint.algebra import sizes
 from conv_lint.fixes.proposals import Change
 from conv_lint.interpreter.pyvalues import as_sequence, is_int
 from conv_lint.interpreter.tensor_shapes import (
-    broadcast_conflict, broadcast_dim, cat_conflict, concatenated, index_shape,
+    broadcast_conflict, broadcast_dim, cat_conflict, concatenated, index_shape, piece_sizes,
     proven_unequal_size, regroup_detail, view_rest,
 )
 from conv_lint.interpreter.values import (
@@ -59,6 +59,20 @@ class Call:
     output: tuple
     fed_by: Optional["Call"]  # the call whose output this one received directly, if any
     certain: bool = True  # False under an `if` the interpreter could not decide
+
+
+class NamedTensors(tuple):
+    """What torch.max(x, dim), min, topk and sort give: (values, indices), also by name."""
+
+    names = ("values", "indices")
+
+
+# Methods (and torch functions) whose result is a tuple of tensors: see ShapeFlow._tuple_result.
+TUPLE_RESULTS = frozenset({"max", "min", "topk", "sort", "chunk", "split", "unbind"})
+_TUPLE_SIGNATURES = {"max": ("dim", "keepdim"), "min": ("dim", "keepdim"),
+                     "topk": ("k", "dim", "largest", "sorted"), "sort": ("dim", "descending"),
+                     "chunk": ("chunks", "dim"), "split": ("split_size_or_sections", "dim"),
+                     "unbind": ("dim",)}
 
 
 @record(eq=False)
@@ -257,6 +271,8 @@ class ShapeFlow:
             return self._view(tensor, name, args, complete, node)
         if name in _SHAPE_PRESERVING_METHODS:
             return tensor.derived()
+        if name in TUPLE_RESULTS:
+            return self._tuple_result(tensor, name, args, kwargs, complete, node)
         kind = layers.METHODS.get(name)
         if kind is None or not complete:
             return Tensor(origin=tensor.origin)
@@ -269,6 +285,48 @@ class ShapeFlow:
         out, problems = kind.apply(bound, shape)
         self._report_problems(problems, node, f".{name}()", tensor.origin)
         return Tensor(out if not problems else None, origin=tensor.origin)
+
+    def _tuple_result(self, tensor: Tensor, name: str, args, kwargs, complete: bool, node):
+        """x.max(dim) / min -> (values, indices); x.topk(k, dim), x.sort(dim) likewise;
+        x.chunk(n, dim), x.split(size, dim), x.unbind(dim) -> a tuple of tensors. torch's errors
+        here (a dim out of range, k too large) are not claimed: the result is unknown."""
+        other = args[0] if args else kwargs.get("other")
+        if name in ("max", "min") and isinstance(other, Tensor):  # elementwise, as maximum
+            return self._tensor_binary("Combine", tensor, other, node)
+        shape, names = tensor.shape, _TUPLE_SIGNATURES[name]
+        if not complete or shape is None or len(args) > len(names) or set(kwargs) - set(names):
+            return UNKNOWN
+        bound = {k: plain(v) for k, v in dict(zip(names, args), **kwargs).items()}
+        default = 0 if name in ("chunk", "split", "unbind") else -1
+        dim = bound.get("dim", None if name in ("max", "min") else default)
+        if dim is None:  # x.max(): the largest element, a 0-d tensor (torch raises if empty)
+            return Tensor(()) if name in ("max", "min") and 0 not in shape else UNKNOWN
+        if not is_int(dim) or not -len(shape) <= dim < len(shape):
+            return UNKNOWN
+        axis, n = dim % len(shape), shape[dim]
+        if name in ("max", "min", "topk", "sort"):
+            if name == "topk":
+                k = bound.get("k")
+                if not is_int(k) or k < 0 or not is_int(n) or k > n:
+                    return UNKNOWN
+                out = shape[:axis] + (k,) + shape[axis + 1:]
+            elif name == "sort":
+                out = shape
+            else:
+                if n == 0 or bound.get("keepdim", False) not in (True, False):
+                    return UNKNOWN
+                out = shape[:axis] + ((1,) if bound.get("keepdim") else ()) + shape[axis + 1:]
+            return NamedTensors((Tensor(out, origin=tensor.origin), Tensor(out)))
+        if name == "unbind":
+            sizes_along = [None] * n if is_int(n) else None
+        else:
+            how = "chunk" if name == "chunk" else "split"
+            sizes_along = piece_sizes(n, how, bound.get("chunks" if how == "chunk"
+                                                        else "split_size_or_sections"))
+        if sizes_along is None:
+            return UNKNOWN
+        return tuple(Tensor(shape[:axis] + (() if size is None else (size,)) + shape[axis + 1:],
+                            origin=tensor.origin) for size in sizes_along)
 
     def _view(self, tensor: Tensor, name: str, args, complete: bool, node):
         if len(args) == 1 and isinstance(args[0], (tuple, list)):

@@ -14,8 +14,8 @@ from conv_lint import layers
 from conv_lint.interpreter.callables import UNHANDLED
 from conv_lint.interpreter.classes import CONTAINER_BASES, ClassInfo, decorated
 from conv_lint.interpreter.forward import (
-    TENSOR_FACTORIES, Parameter, TensorMethod, factory_tensor, raised_at_construction,
-    unknown_result,
+    TENSOR_FACTORIES, TUPLE_RESULTS, NamedTensors, Parameter, TensorMethod, factory_tensor,
+    raised_at_construction, unknown_result,
 )
 from conv_lint.interpreter.pyvalues import as_sequence, iterated
 from conv_lint.interpreter.values import (
@@ -58,6 +58,8 @@ class ModuleSemantics:
             return self._module_attr(base, attr)
         if isinstance(base, Tensor):
             return self._tensor_attribute(base, attr)
+        if isinstance(base, NamedTensors) and attr in base.names:  # torch.max(x, 1).values
+            return base[base.names.index(attr)]
         if isinstance(base, (Container, Layer)) and attr in _RETURNING_SELF:
             return ReturnsSelf(base)
         if isinstance(base, Container):
@@ -128,6 +130,9 @@ class ModuleSemantics:
             return self._container(name, args, complete, node)
         if name == "torch.nn.ModuleDict":
             return self._module_dict(args, complete, node)
+        if name.startswith("torch.") and name[6:] in TUPLE_RESULTS and args \
+                and isinstance(args[0], Tensor):  # torch.max(x, 1), torch.chunk(x, 2, dim=1)
+            return self._tuple_result(args[0], name[6:], args[1:], kwargs, complete, node)
         if name in ("torch.cat", "torch.stack"):
             return self._cat(name, args, kwargs, node) if complete else Tensor()
         if name == "torch.nn.Parameter":

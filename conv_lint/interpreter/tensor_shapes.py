@@ -130,3 +130,21 @@ def _sliced(dim, item: slice):
     if is_int(dim):
         return len(range(dim)[item])
     return None
+
+
+def piece_sizes(n, how: str, size) -> Optional[list]:
+    """The sizes ``torch.chunk`` (``how`` "chunk": ``size`` chunks) or ``torch.split`` (an int
+    size, the last piece smaller, or a list of sections adding up to ``n``) cut an axis of
+    ``n`` into; None when unknown or where torch raises (no claim)."""
+    if not is_int(n) or n < 1:
+        return None
+    if how == "chunk":
+        if not is_int(size) or size < 1:
+            return None
+        size = -(-n // size)  # each chunk holds ceil(n / chunks)
+    if is_int(size):
+        return [min(size, n - start) for start in range(0, n, size)] if size > 0 else None
+    sections = list(size) if isinstance(size, (tuple, list)) else None
+    if sections is None or not all(is_int(s) and s >= 0 for s in sections) or sum(sections) != n:
+        return None
+    return sections
