@@ -3,8 +3,9 @@
 ``__init__`` builds module trees, ``forward`` moves shapes through them. The rooms it is made
 of, each a mixin with one job: ``evaluator`` (Python: ``definitions``, ``statements``,
 ``expressions``, ``calls``), ``modules`` (torch.nn modules built and read), ``forward``
-(shapes through layers, functions, tensor methods and operators), ``reports`` and ``models``
-(running a root class, or building code alone). The state they share is set up here.
+(shapes through layers, functions and operators), ``tensor_calls`` (a tensor's own
+attributes, methods and indexing), ``reports`` and ``models`` (running a root class, or
+building code alone). The state they share is set up here.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from conv_lint.interpreter.models import ModelRunner
 from conv_lint.interpreter.modules import ModuleSemantics
 from conv_lint.interpreter.reports import Report, Reporting
 from conv_lint.interpreter.scopes import Resolver, Scope
+from conv_lint.interpreter.tensor_calls import TensorCalls
 from conv_lint.interpreter.values import LazyInput
 from conv_lint.source.imports import ImportMap
 from conv_lint.source.project import Project
@@ -27,7 +29,8 @@ from conv_lint.source.project import Project
 __all__ = ["FileInterpreter", "GiveUp"]
 
 
-class FileInterpreter(ModelRunner, Reporting, ModuleSemantics, ShapeFlow, Evaluator):
+class FileInterpreter(ModelRunner, Reporting, ModuleSemantics, TensorCalls, ShapeFlow,
+                      Evaluator):
     """Everything the interpreter knows about one source file."""
 
     def __init__(self, module: cst.Module, filename: str = "<stdin>", *,

@@ -14,10 +14,10 @@ from conv_lint import layers
 from conv_lint.interpreter.callables import UNHANDLED
 from conv_lint.interpreter.classes import CONTAINER_BASES, ClassInfo, decorated
 from conv_lint.interpreter.forward import (
-    TENSOR_FACTORIES, TUPLE_RESULTS, NamedTensors, Parameter, TensorMethod, factory_tensor,
-    raised_at_construction, unknown_result,
+    TENSOR_FACTORIES, Parameter, factory_tensor, raised_at_construction, unknown_result,
 )
 from conv_lint.interpreter.pyvalues import as_sequence, iterated
+from conv_lint.interpreter.tensor_calls import TUPLE_RESULTS, NamedTensors, TensorMethod
 from conv_lint.interpreter.values import (
     UNKNOWN, ClassRef, Container, FunctionRef, Layer, ListValue, Module, Tensor, UserModule,
     plain,
