@@ -110,6 +110,9 @@ CASES = {
                                    "return self.body(self.c(x).flatten(1))", shape=""), None),
     "view_huge_symbolic": (model("self.c = nn.Conv2d(3, 8, 3, stride=7)",
                                  "return self.c(x).view(-1, " + "9" * 40 + ")", shape=""), None),
+    "split_into_10_pow_8": (model("self.body = nn.Conv1d(3, 3, 1)",
+                                  "y = self.body(x).split(1, dim=2)\nz = x.unbind(2)\n"
+                                  "return y[0] + z[0].unsqueeze(2)", shape="3,100000000"), []),
     "recursive_classes": (_RECURSIVE_CLASSES, None),
     "recursive_helpers": (_RECURSIVE_HELPERS, None),
     "self_reference": (model("self.a = self.a\nx = [x]\nx = [x, x]\ny = y\n" + _CONV), []),

@@ -11,7 +11,7 @@ from __future__ import annotations
 from conv_lint import layers
 from conv_lint.algebra import sizes
 from conv_lint.interpreter.forward import dim_str, shape_str
-from conv_lint.interpreter.pyvalues import as_sequence, is_int
+from conv_lint.interpreter.pyvalues import MAX_UNROLL, as_sequence, is_int
 from conv_lint.interpreter.tensor_shapes import (
     cat_conflict, concatenated, index_shape, piece_sizes, proven_unequal_size, regroup_detail,
     view_rest,
@@ -32,7 +32,7 @@ class NamedTensors(tuple):
     names = ("values", "indices")
 
 
-# Methods (and torch functions) whose result is a tuple of tensors: see ShapeFlow._tuple_result.
+# Methods (and torch functions) whose result is a tuple of tensors: see TensorCalls._tuple_result.
 TUPLE_RESULTS = frozenset({"max", "min", "topk", "sort", "chunk", "split", "unbind"})
 _TUPLE_SIGNATURES = {"max": ("dim", "keepdim"), "min": ("dim", "keepdim"),
                      "topk": ("k", "dim", "largest", "sorted"), "sort": ("dim", "descending"),
@@ -136,7 +136,7 @@ class TensorCalls:
                 out = shape[:axis] + ((1,) if bound.get("keepdim") else ()) + shape[axis + 1:]
             return NamedTensors((Tensor(out, origin=tensor.origin), Tensor(out)))
         if name == "unbind":
-            sizes_along = [None] * n if is_int(n) else None
+            sizes_along = [None] * n if is_int(n) and n <= MAX_UNROLL else None
         else:
             how = "chunk" if name == "chunk" else "split"
             sizes_along = piece_sizes(n, how, bound.get("chunks" if how == "chunk"

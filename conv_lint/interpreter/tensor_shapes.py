@@ -8,7 +8,7 @@ from typing import Optional
 
 from conv_lint.algebra import sizes, symbols
 from conv_lint.algebra.symbols import Poly
-from conv_lint.interpreter.pyvalues import is_int
+from conv_lint.interpreter.pyvalues import MAX_UNROLL, is_int
 from conv_lint.interpreter.values import UNKNOWN, Tensor
 
 
@@ -135,7 +135,8 @@ def _sliced(dim, item: slice):
 def piece_sizes(n, how: str, size) -> Optional[list]:
     """The sizes ``torch.chunk`` (``how`` "chunk": ``size`` chunks) or ``torch.split`` (an int
     size, the last piece smaller, or a list of sections adding up to ``n``) cut an axis of
-    ``n`` into; None when unknown or where torch raises (no claim)."""
+    ``n`` into; None when unknown, where torch raises (no claim), or for more pieces than the
+    interpreter unrolls (x.split(1) of a long axis)."""
     if not is_int(n) or n < 1:
         return None
     if how == "chunk":
@@ -143,8 +144,11 @@ def piece_sizes(n, how: str, size) -> Optional[list]:
             return None
         size = -(-n // size)  # each chunk holds ceil(n / chunks)
     if is_int(size):
-        return [min(size, n - start) for start in range(0, n, size)] if size > 0 else None
+        if size < 1 or -(-n // size) > MAX_UNROLL:
+            return None
+        return [min(size, n - start) for start in range(0, n, size)]
     sections = list(size) if isinstance(size, (tuple, list)) else None
-    if sections is None or not all(is_int(s) and s >= 0 for s in sections) or sum(sections) != n:
+    if sections is None or len(sections) > MAX_UNROLL or not all(
+            is_int(s) and s >= 0 for s in sections) or sum(sections) != n:
         return None
     return sections
