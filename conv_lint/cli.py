@@ -164,6 +164,12 @@ def models_json(models: Sequence[Any]) -> dict[str, Any]:
                     }
                     for row in model.layers
                 ],
+                "forward": {
+                    "calls": model.calls,
+                    "known": model.known_calls,
+                    "lost": [{"line": lost.line, "call": lost.call, "reason": lost.reason}
+                             for lost in model.lost],
+                },
             }
             for model in models
         ]
@@ -194,7 +200,22 @@ def render_text(model: Any, path: str) -> str:
     table = [header, "=" * rule_width, line(_HEADINGS), "=" * rule_width]
     table += [line(row) for row in rows] or ["(no layers)"]
     table += ["=" * rule_width, _total_text(model.layers)]
+    if model.calls:
+        table.append(_forward_text(model))
+        table += [f"  line {lost.line}: {lost.call}: {lost.reason}"
+                  for lost in model.lost[:_LOSSES]]
+        if len(model.lost) > _LOSSES:
+            table.append(f"  and {len(model.lost) - _LOSSES} more")
     return "\n".join(table)
+
+
+_LOSSES = 5  # where shapes were lost, listed per model
+
+
+def _forward_text(model: Any) -> str:
+    """How much of forward the analysis followed, and (listed below it) where it lost shapes."""
+    text = f"Forward: {model.known_calls} of {model.calls} calls with a known shape"
+    return text + ("; shapes lost at:" if model.lost else "")
 
 
 def _shape_text(shape: Optional[Sequence[Any]]) -> str:

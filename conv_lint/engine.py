@@ -58,13 +58,27 @@ class LayerRow:
 
 
 @record
+class LostShape:
+    """Where a model's forward lost a shape, and why: explain says it once per model."""
+
+    line: int
+    call: str  # "self.lstm(...)"
+    reason: str  # "nn.LSTM not modelled"
+
+
+@record
 class ModelTable:
-    """The layer table of one model class, and the input it was run on."""
+    """The layer table of one model class, the input it was run on, and its forward census:
+    the calls forward made on tensors, how many got a known shape, where shapes were lost."""
 
     cls: str
     line: int
     input_shape: Optional[list[ShapeEntry]]
     layers: list[LayerRow] = field(default_factory=list)
+    calls: int = 0
+    known_calls: int = 0
+    lost: list[LostShape] = field(default_factory=list)
+    loss_reasons: list[str] = field(default_factory=list)  # one per call without a shape
 
 
 @record
@@ -137,8 +151,8 @@ def _analyse(source: str, filename: str, input_shape, tables: bool, options,
         fix = _fix_of(report, interpreter, positions, recheck) if fixes else None
         analysis.findings.append(Finding(start.line, start.column, report.code, report.text, fix))
     analysis.findings.sort(key=lambda f: (f.line, f.col, f.code))
-    for info, rows, shape, forced, settled in models.tables:
-        analysis.models.append(_table(info, rows, shape, forced, settled, positions))
+    for info, rows, shape, forced, settled, figure in models.tables:
+        analysis.models.append(_table(info, rows, shape, forced, settled, figure, positions))
     return analysis
 
 
@@ -179,7 +193,8 @@ def _run_models(module, source: str, filename: str, input_shape, tables: bool,
                                     interpreter.names), options)
         if tables:
             models.tables.append((info, list(interpreter.rows or []), shape or input_shape,
-                                  forced, _settled_input(interpreter)))
+                                  forced, _settled_input(interpreter),
+                                  interpreter.forward_figure()))
     return models
 
 
@@ -270,9 +285,10 @@ def _positions(module, source, reports, runs) -> dict:
     """The ranges of the nodes findings and table rows point at; any other node's (the
     arguments a fix edits) only when asked for."""
     nodes = [report.node for report in reports]
-    for info, rows, *_ in runs:
+    for info, rows, *_, figure in runs:
         nodes.append(info.node.name)
         nodes.extend(row.node for row in rows)
+        nodes.extend(lost.node for lost in figure.lost)
     return _Ranges(module, source, nodes)
 
 
@@ -294,7 +310,7 @@ class _Ranges(dict):
         return dict.__getitem__(self, node)
 
 
-def _table(info, rows, shape, forced, settled, positions) -> ModelTable:
+def _table(info, rows, shape, forced, settled, figure, positions) -> ModelTable:
     from conv_lint.algebra import sizes
 
     def line_of(node) -> int:
@@ -309,7 +325,9 @@ def _table(info, rows, shape, forced, settled, positions) -> ModelTable:
     input_shape = list(shape) if forced and shape else None
     if not forced:
         input_shape = per_sample(settled) if settled is not None else None
-    table = ModelTable(info.name, line_of(info.node.name), input_shape)
+    table = ModelTable(info.name, line_of(info.node.name), input_shape, calls=figure.calls,
+                       known_calls=figure.known, loss_reasons=figure.reasons)
+    table.lost = [LostShape(line_of(lost.node), lost.call, lost.reason) for lost in figure.lost]
     for row in rows:
         table.layers.append(LayerRow(row.name, row.type, line_of(row.node),
                                      per_sample(row.output), row.params))

@@ -18,6 +18,7 @@ from __future__ import annotations
 import ast
 import importlib.util
 import inspect
+import linecache
 import re
 import shlex
 import sys
@@ -337,6 +338,73 @@ class Call:
     shape: Optional[tuple[int, ...]]  # per sample; None when the output is not a tensor
     occurrence: int  # 0 for the first call of this module, 1 for the second, ...
     params: int
+
+
+def forward_call_sites(model: torch.nn.Module, shape: tuple[int, ...]) -> set:
+    """The call sites of one forward that give tensors, as explain's census counts them: each
+    call of a module (key: its line and the module) and each torch function or tensor method
+    called on tensors outside torch's own modules (key: its line and the function), operators
+    and indexing left out."""
+    from torch.overrides import TorchFunctionMode
+
+    sites: set = set()
+    inside_torch = [0]  # depth of calls into torch.nn's own modules
+
+    def caller() -> tuple:
+        frame = sys._getframe(2)
+        while frame is not None and "/torch/" in frame.f_code.co_filename:
+            frame = frame.f_back
+        return (frame.f_code.co_filename, frame.f_lineno) if frame is not None else ("", 0)
+
+    def written_as_call(name: str, filename: str, line: int) -> bool:
+        """``x.add(y)`` is a call, ``x + y`` (the same function to torch) an operator."""
+        text = "".join(linecache.getline(filename, n) for n in range(line, line + 3))
+        spellings = {name, name.partition("_")[2]}  # torch.fft.rfft2 is torch's fft_rfft2
+        return any(re.search(rf"\b{re.escape(spelling)}\s*\(", text)
+                   for spelling in spellings if spelling)
+
+    def gives_tensors(result) -> bool:
+        if isinstance(result, torch.Tensor):
+            return True
+        return isinstance(result, tuple) and bool(result) and all(
+            isinstance(item, torch.Tensor) for item in result)
+
+    class Functions(TorchFunctionMode):
+        def __torch_function__(self, func, types, args=(), kwargs=None):
+            result = func(*args, **(kwargs or {}))
+            name = getattr(func, "__name__", "")
+            if not inside_torch[0] and not name.startswith("__") and gives_tensors(result) \
+                    and any(isinstance(a, torch.Tensor) for a in args):
+                filename, line = caller()
+                if written_as_call(name, filename, line):
+                    sites.add((line, name))
+            return result
+
+    def torch_layer(module) -> bool:  # a container's forward only calls its children
+        return type(module).__module__.startswith("torch.nn") and not isinstance(
+            module, (torch.nn.Sequential, torch.nn.ModuleList, torch.nn.ModuleDict))
+
+    def before(module, args):
+        if not inside_torch[0]:
+            sites.add((caller()[1], id(module)))
+        inside_torch[0] += torch_layer(module)
+
+    def after(module, args, output):
+        inside_torch[0] -= torch_layer(module)
+
+    handles = []
+    for name, module in model.named_modules():
+        if name:
+            handles.append(module.register_forward_pre_hook(before))
+            handles.append(module.register_forward_hook(after))
+    x = zeros_for(shape)
+    try:
+        with torch.no_grad(), Functions():
+            model(x)
+    finally:
+        for handle in handles:
+            handle.remove()
+    return sites
 
 
 def trace_calls(model: torch.nn.Module, shape: tuple[int, ...],

@@ -21,7 +21,7 @@ import torch
 import conv_lint.engine
 from conv_lint import __version__, cli
 from conv_lint.codes import CODES
-from conv_lint.engine import Analysis, LayerRow, ModelTable
+from conv_lint.engine import Analysis, LayerRow, LostShape, ModelTable
 
 # Two root models; `# row: NAME` marks the line that constructs each module torch names NAME.
 MODELS = """\
@@ -102,6 +102,7 @@ def torch_tables(path: Path) -> dict:
     models = []
     for cls, shape in SHAPES.items():
         calls = oracle.trace_calls(getattr(module, cls)(), shape)
+        sites = len(oracle.forward_call_sites(getattr(module, cls)(), shape))
         models.append({
             "class": cls,
             "line": class_line[cls],
@@ -109,6 +110,7 @@ def torch_tables(path: Path) -> dict:
             "layers": [{"name": call.name, "type": call.type, "line": row_line[call.name],
                         "output_shape": list(call.shape), "params": call.params}
                        for call in calls],
+            "forward": {"calls": sites, "known": sites, "lost": []},  # torch ran it all
         })
     return {"models": models}
 
@@ -235,12 +237,25 @@ def test_text_shows_symbolic_and_unknown_sizes_and_counts_leaves_once():
 
 
 def test_json_document_keeps_symbols_as_strings_and_unknown_as_null():
-    table = ModelTable("Net", 3, None, [LayerRow("conv", "Conv2d", 5, [8, "H - 2", None], None)])
+    table = ModelTable("Net", 3, None, [LayerRow("conv", "Conv2d", 5, [8, "H - 2", None], None)],
+                       calls=2, known_calls=1, lost=[LostShape(9, "self.rnn(...)", "nn.GRU")])
     assert cli.models_json([table]) == {"models": [{
         "class": "Net", "line": 3, "input_shape": None,
         "layers": [{"name": "conv", "type": "Conv2d", "line": 5,
                     "output_shape": [8, "H - 2", None], "params": None}],
+        "forward": {"calls": 2, "known": 1,
+                    "lost": [{"line": 9, "call": "self.rnn(...)", "reason": "nn.GRU"}]},
     }]}
+
+
+def test_text_says_how_much_of_forward_was_followed_and_where_shapes_were_lost():
+    lost = [LostShape(10 + i, f"self.block{i}(...)", "nn.LSTM not modelled") for i in range(7)]
+    table = ModelTable("Net", 3, None, [LayerRow("conv", "Conv2d", 5, [8, "H - 2", None], 80)],
+                       calls=12, known_calls=5, lost=lost)
+    lines = cli.render_text(table, "net.py").splitlines()
+    assert lines[-7:] == ["Forward: 5 of 12 calls with a known shape; shapes lost at:"] + [
+        f"  line {10 + i}: self.block{i}(...): nn.LSTM not modelled" for i in range(5)
+    ] + ["  and 2 more"]
 
 
 # --- explain on a real file (these need the engine) ---------------------------------------------
@@ -262,7 +277,7 @@ def test_explain_text_matches_torch(models_file):
         lines = block.splitlines()
         shape = ", ".join(str(size) for size in model["input_shape"])
         assert lines[0] == f"{model['class']} (models.py:{model['line']}), input [N, {shape}]"
-        rows = lines[4:-2]
+        rows = lines[4:-3]
         assert [row.split()[:2] for row in rows] == [[layer["name"], layer["type"]]
                                                      for layer in model["layers"]]
         for row, layer in zip(rows, model["layers"]):
@@ -271,7 +286,9 @@ def test_explain_text_matches_torch(models_file):
             assert f"  [N, {sizes}]  " in row
             assert row.split()[-2:] == [params, str(layer["line"])]
         total = sum(p.numel() for p in getattr(module, model["class"])().parameters())
-        assert lines[-1] == f"Params of the listed layers: {total:,}"
+        assert lines[-2] == f"Params of the listed layers: {total:,}"
+        sites = model["forward"]["calls"]
+        assert lines[-1] == f"Forward: {sites} of {sites} calls with a known shape"
 
 
 def test_explain_class_filter(models_file):
@@ -329,7 +346,7 @@ def test_params_line_sums_the_listed_leaf_layers_once(tmp_path):
 
     result = run_cli(tmp_path, "explain", "biased.py")
     assert (result.returncode, result.stderr) == (0, "")
-    assert result.stdout.splitlines()[-1] == f"Params of the listed layers: {listed:,}"
+    assert result.stdout.splitlines()[-2] == f"Params of the listed layers: {listed:,}"
 
 
 def test_each_model_table_shows_its_own_input():

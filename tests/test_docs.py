@@ -82,7 +82,7 @@ def explain_example() -> tuple[str, str]:
     """The example model (python block) and the output the README shows for it (text block)."""
     example = section("`conv-lint explain`")
     (model,) = [body for language, body in blocks(example) if language == "python"]
-    (output,) = [body for language, body in blocks(example) if language == "text"]
+    output = [body for language, body in blocks(example) if language == "text"][0]
     assert "`conv-lint explain lenet.py` prints:" in example
     return model, output
 
@@ -101,7 +101,7 @@ def test_explain_example_shows_what_torch_computes(tmp_path):
     lines = output.splitlines()
     shape = ", ".join(str(size) for size in root.shape)
     assert lines[0] == f"{root.cls} (lenet.py:{root.line}), input [N, {shape}]"
-    rows = [line.split(None, 2) for line in lines[4:-2]]
+    rows = [line.split(None, 2) for line in lines[4:-3]]
     assert [row[:2] for row in rows] == [[call.name, call.type] for call in calls]
     for row, call in zip(rows, calls):
         shape_text, params, line = row[2].rsplit(None, 2)
@@ -109,7 +109,9 @@ def test_explain_example_shows_what_torch_computes(tmp_path):
         assert params == (f"{call.params:,}" if call.params else "--")
         assert int(line) == constructed[call.name]
     total = sum(p.numel() for p in oracle.build(module, root.cls).parameters())
-    assert lines[-1] == f"Params of the listed layers: {total:,}"
+    assert lines[-2] == f"Params of the listed layers: {total:,}"
+    sites = len(oracle.forward_call_sites(oracle.build(module, root.cls), root.shape))
+    assert lines[-1] == f"Forward: {sites} of {sites} calls with a known shape"
 
 
 def test_explain_example_is_what_the_command_prints(tmp_path):  # needs the engine
@@ -271,7 +273,7 @@ def test_rules_doc_says_which_codes_are_off_by_default():
 def test_design_warning_example_prints_what_the_readme_shows(tmp_path):
     example = section("Design warnings (CNV2xx)")
     (model,) = [body for language, body in blocks(example) if language == "python"]
-    (output,) = [body for language, body in blocks(example) if language == "text"]
+    output = [body for language, body in blocks(example) if language == "text"][0]
     assert "`flake8 --select CNV mnist.py` prints:" in example
     path = tmp_path / "mnist.py"
     path.write_text(model)

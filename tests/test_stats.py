@@ -6,6 +6,7 @@ import json
 import textwrap
 
 from conv_lint import cli, stats
+from conv_lint.engine import analyse
 
 SOURCE = textwrap.dedent("""\
     import torch.nn as nn
@@ -107,10 +108,15 @@ def test_cli_prints_per_file_lines_reasons_and_the_exact_last_line(tmp_path, cap
     (tmp_path / "sub" / "notes.txt").write_text("not python")
     assert cli.main(["stats", str(tmp_path)]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert lines[0] == f"{tmp_path / 'a.py'}: layers=9 resolved=3 symbolic=1 unresolved=5"
-    assert lines[1] == f"{tmp_path / 'sub' / 'b.py'}: layers=1 resolved=1 symbolic=0 unresolved=0"
+    models = analyse(SOURCE, str(tmp_path / "a.py")).models  # explain's forward census
+    calls, known = sum(m.calls for m in models), sum(m.known_calls for m in models)
+    assert calls > 0
+    assert lines[0] == (f"{tmp_path / 'a.py'}: layers=9 resolved=3 symbolic=1 unresolved=5 "
+                        f"calls={calls} known={known}")
+    assert lines[1] == (f"{tmp_path / 'sub' / 'b.py'}: layers=1 resolved=1 symbolic=0 "
+                        f"unresolved=0 calls=0 known=0")
     assert f"       1  {stats.NEVER_REACHED}" in lines
-    assert lines[-1] == "layers=10 resolved=4 symbolic=1 unresolved=5"
+    assert lines[-1] == f"layers=10 resolved=4 symbolic=1 unresolved=5 calls={calls} known={known}"
 
 
 def test_cli_json_totals_add_up(tmp_path, capsys):

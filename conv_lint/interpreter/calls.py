@@ -41,6 +41,13 @@ class Calls:
         args, kwargs, complete = self._arguments(node, frame)
         if self.reached is not None and self.scope is self.home:
             self.reached.setdefault(node, []).append((args, kwargs, complete))
+        result = self._dispatch(callee, args, kwargs, complete, node, frame)
+        if frame.in_forward:
+            self._observe_call(callee, args, kwargs, complete, result, node)
+        return result
+
+    def _dispatch(self, callee, args, kwargs, complete, node: cst.Call, frame: Frame):
+        func = node.func
         if isinstance(callee, Qualified):
             return self._call_qualified(callee.name, args, kwargs, complete, node, frame)
         result = self._call_other(callee, args, kwargs, complete, node, frame)

@@ -43,6 +43,9 @@ class Evaluator(Calls, Expressions, Statements, Definitions):
         """``super().__init__(...)`` in a subclass of the library class ``base``."""
         return None
 
+    def _observe_call(self, callee, args, kwargs, complete: bool, result, node) -> None:
+        """Every call made by forward code, once evaluated (the forward census)."""
+
     def _unfollowed_call(self, args):
         """What a call the analysis does not follow gives."""
         return UNKNOWN

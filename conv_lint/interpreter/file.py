@@ -4,8 +4,9 @@
 of, each a mixin with one job: ``evaluator`` (Python: ``definitions``, ``statements``,
 ``expressions``, ``calls``), ``modules`` (torch.nn modules built and read), ``forward``
 (shapes through layers, functions and operators), ``tensor_calls`` (a tensor's own
-attributes, methods and indexing), ``reports`` and ``models`` (running a root class, or
-building code alone). The state they share is set up here.
+attributes, methods and indexing), ``census`` (forward's calls counted, where shapes were
+lost), ``reports`` and ``models`` (running a root class, or building code alone). The state
+they share is set up here.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Optional
 
 import libcst as cst
 
+from conv_lint.interpreter.census import CallCensus
 from conv_lint.interpreter.evaluator import Evaluator
 from conv_lint.interpreter.forward import Row, ShapeFlow
 from conv_lint.interpreter.frames import GiveUp
@@ -29,8 +31,8 @@ from conv_lint.source.project import Project
 __all__ = ["FileInterpreter", "GiveUp"]
 
 
-class FileInterpreter(ModelRunner, Reporting, ModuleSemantics, TensorCalls, ShapeFlow,
-                      Evaluator):
+class FileInterpreter(ModelRunner, Reporting, CallCensus, ModuleSemantics, TensorCalls,
+                      ShapeFlow, Evaluator):
     """Everything the interpreter knows about one source file."""
 
     def __init__(self, module: cst.Module, filename: str = "<stdin>", *,
@@ -61,6 +63,7 @@ class FileInterpreter(ModelRunner, Reporting, ModuleSemantics, TensorCalls, Shap
         self.first_input: Optional[LazyInput] = None
         self.uncertain = 0  # depth of branches run without knowing their condition
         self.calls: Optional[list] = None  # flow.Call records of the forward being run
+        self.census: Optional[list] = None  # census.CallVisit of the forward being run
         self.failed = False  # the model being run has hit an error already
         self._collect(self.home)
         self._run_calling_lines(self.home)

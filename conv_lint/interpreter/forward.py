@@ -16,7 +16,7 @@ from conv_lint.fixes.proposals import Change
 from conv_lint.interpreter.pyvalues import is_int
 from conv_lint.interpreter.tensor_shapes import broadcast_conflict, broadcast_dim
 from conv_lint.interpreter.values import (
-    UNKNOWN, Container, Layer, Module, Tensor, UserModule, plain,
+    UNKNOWN, Container, Layer, Module, OpaqueModule, Tensor, UserModule, plain,
 )
 from conv_lint.records import record
 
@@ -109,8 +109,8 @@ class ShapeFlow:
                                              self_module=module,
                                              cls=module.cls.owner("forward"),
                                              in_forward=True)
-        else:
-            result = UNKNOWN
+        else:  # an OpaqueModule
+            result = unknown_result(args)
         if row is not None and isinstance(result, Tensor):
             row.output = result.shape
         return result
@@ -120,7 +120,8 @@ class ShapeFlow:
         result = args[0] if len(args) == 1 and not kwargs else UNKNOWN
         for child in children:
             if isinstance(child, Module):
-                result = self._apply_module(child, [result], {}, node, frame)
+                given, result = result, self._apply_module(child, [result], {}, node, frame)
+                self._observe_call(child, [given], {}, True, result, node)
             else:
                 result = unknown_result([result])
         return result
@@ -192,7 +193,9 @@ class ShapeFlow:
         if lazy is None or lazy.settled:
             return
         match = _RANKED.match(kind.name)
-        if match is None:
+        if match is None:  # a layer of any rank (Linear, Flatten...): the configured shape
+            if lazy.candidate is not None and not kind.elementwise:
+                lazy.settled, lazy.shape = True, (sizes.BATCH,) + tuple(lazy.candidate)
             return
         rank = int(match.group(2))
         lazy.settled = True
@@ -211,6 +214,8 @@ class ShapeFlow:
         total = 0
         if isinstance(module, Layer):
             return module.kind.params(module.bound)
+        if isinstance(module, OpaqueModule):
+            return None
         if isinstance(module, UserModule):
             for value in module.attrs.values():
                 if isinstance(value, Parameter):

@@ -24,12 +24,14 @@ class ModelRunner:
                  tables: bool) -> tuple[Optional[UserModule], Optional[Tensor]]:
         """Build ``info`` with its defaults; run forward on the configured or a symbolic input."""
         self.names, self.rows, self.calls = {}, None, None  # __init__ may probe sizes: not rows
+        self.census = None
         self.failed = False
         if self.built is None:
             self.built = {}
         module = self.instantiate(info, [], {}, node=info.node)
         self.names = named_modules(module)
         self.rows = [] if tables else None
+        self.census = [] if tables else None
         self.calls = []
         forward = info.method("forward")
         if forward is None:

@@ -8,6 +8,7 @@ extension points; ``built`` and ``constructions`` record what each constructor c
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 from conv_lint import layers
@@ -19,8 +20,8 @@ from conv_lint.interpreter.forward import (
 from conv_lint.interpreter.pyvalues import as_sequence, iterated
 from conv_lint.interpreter.tensor_calls import TUPLE_RESULTS, NamedTensors, TensorMethod
 from conv_lint.interpreter.values import (
-    UNKNOWN, ClassRef, Container, FunctionRef, Layer, ListValue, Module, Tensor, UserModule,
-    plain,
+    UNKNOWN, ClassRef, Container, FunctionRef, Layer, ListValue, Module, OpaqueModule, Tensor,
+    UserModule, plain,
 )
 from conv_lint.records import record
 
@@ -40,6 +41,9 @@ _RETURNING_SELF = frozenset({"to", "cuda", "cpu", "float", "double", "half", "bf
                              "eval", "requires_grad_", "apply", "type", "share_memory"})
 _TORCH_BINARY = {"torch.add": "Add", "torch.sub": "Subtract", "torch.mul": "Multiply",
                  "torch.div": "Divide", "torch.maximum": "Combine", "torch.minimum": "Combine"}
+# Packages whose classes are not torch modules: a class of theirs built in __init__ is data.
+_NOT_MODULE_PACKAGES = frozenset(sys.stdlib_module_names) | {
+    "numpy", "scipy", "pandas", "PIL", "cv2", "sklearn", "matplotlib", "omegaconf", "yaml"}
 
 
 class ModuleSemantics:
@@ -60,7 +64,7 @@ class ModuleSemantics:
             return self._tensor_attribute(base, attr)
         if isinstance(base, NamedTensors) and attr in base.names:  # torch.max(x, 1).values
             return base[base.names.index(attr)]
-        if isinstance(base, (Container, Layer)) and attr in _RETURNING_SELF:
+        if isinstance(base, (Container, Layer, OpaqueModule)) and attr in _RETURNING_SELF:
             return ReturnsSelf(base)
         if isinstance(base, Container):
             return ContainerMethod(base, attr)
@@ -145,6 +149,8 @@ class ModuleSemantics:
             return args[0].derived()
         kind = layers.lookup(name)
         if kind is None:
+            if not frame.in_forward and is_module_class_name(name):
+                return OpaqueModule(node=node, qualname=name)
             return unknown_result(args)
         if name in layers.LAYERS:
             return self._construct(kind, args, kwargs, node) if complete else UNKNOWN
@@ -188,6 +194,26 @@ class ModuleSemantics:
         if not isinstance(source, dict):
             return UNKNOWN
         return Container(node=node, kind_name="ModuleDict", items=list(source.items()))
+
+
+def is_module_class_name(qualname: str) -> bool:
+    """Could ``qualname`` be a library's nn.Module class? A capitalised name in torch.nn or in
+    a package that is not the standard library's or a known non-torch one (numpy, PIL...)."""
+    package, _, last = qualname.rpartition(".")
+    if not last[:1].isupper() or not package:
+        return False
+    root = package.split(".", 1)[0]
+    if root == "torch":
+        return package.startswith("torch.nn")
+    return root not in _NOT_MODULE_PACKAGES
+
+
+def modelled_function(qualname: str) -> bool:
+    """Does the analysis have a shape rule for the library function ``qualname``?"""
+    return (layers.lookup(qualname) is not None or qualname in TENSOR_FACTORIES
+            or qualname in _TORCH_BINARY or qualname in _TORCH_SAME_SHAPE
+            or qualname in ("torch.cat", "torch.stack")
+            or qualname.startswith("torch.") and qualname[6:] in TUPLE_RESULTS)
 
 
 @record(eq=False)

@@ -204,3 +204,10 @@ class TensorCalls:
                 out[other] = None if not all(
                     sizes.proven_equal(out[other], s[other]) for s in shapes) else out[other]
         return Tensor(tuple(out), origin="torch.cat")
+
+
+def modelled_method(name: str) -> bool:
+    """Does the analysis have a shape rule for the tensor method ``name``?"""
+    return (name in ("size", "dim", "expand_as", "view", "reshape")
+            or name in _SHAPE_PRESERVING_METHODS or name in TUPLE_RESULTS
+            or name in layers.METHODS)

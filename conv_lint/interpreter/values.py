@@ -121,6 +121,19 @@ class UserModule(Module):
 
 
 @record(eq=False)
+class OpaqueModule(Module):
+    """An instance of a library's module class the analysis does not model (a layer outside
+    the catalogue, a block of a package it cannot read): registered and called like any
+    module, its output shape and its parameters unknown."""
+
+    qualname: str = ""  # "torch.nn.LSTM", "timm.layers.DropPath"
+
+    @property
+    def type_name(self) -> str:  # type: ignore[override]
+        return self.qualname.rsplit(".", 1)[-1]
+
+
+@record(eq=False)
 class ListValue:
     """A Python list being built (``layers = []; layers.append(...)``): mutable, unlike tuples."""
 

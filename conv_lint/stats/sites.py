@@ -1,4 +1,4 @@
-"""`conv-lint stats`: how much of the conv code the analysis understood.
+"""The conv sites of a file, and how far the analysis resolved each.
 
 A *site* is a call in the linted file that builds a conv layer: ``nn.Conv1d/2d/3d``,
 ``nn.ConvTranspose1d/2d/3d``, or a well-known block that builds one (``Conv2dNormActivation``,
@@ -52,17 +52,21 @@ class Site:
 
 @record
 class FileStats:
-    """The conv sites of one file (or why the file was skipped)."""
+    """The conv sites of one file and the forward census of its models (or why the file was
+    skipped)."""
 
     path: str
     sites: list[Site] = field(default_factory=list)
     error: Optional[str] = None
+    calls: int = 0  # the calls the models' forward made on tensors
+    known_calls: int = 0  # ... that got a known shape
+    losses: Counter = field(default_factory=Counter)  # why the others got none
 
     def count(self, status: str) -> int:
         return sum(1 for site in self.sites if site.status == status)
 
 
-def file_stats(source: str, filename: str = "<stdin>") -> FileStats:
+def conv_sites(source: str, filename: str = "<stdin>") -> FileStats:
     """The conv sites of one file and how each was resolved; never raises."""
     try:
         return _file_stats(source, filename)
@@ -342,63 +346,3 @@ def _names_in(target) -> list:
     if isinstance(target, (cst.Tuple, cst.List)):
         return [name for element in target.elements for name in _names_in(element.value)]
     return []
-
-
-# ---- totals and output ---------------------------------------------------------------------
-
-@record
-class Totals:
-    """The sites of many files, counted by status."""
-
-    files: list[FileStats]
-
-    def count(self, status: str) -> int:
-        return sum(stats.count(status) for stats in self.files)
-
-    @property
-    def layers(self) -> int:
-        return sum(len(stats.sites) for stats in self.files)
-
-    def reasons(self) -> Counter:
-        return Counter(site.reason for stats in self.files for site in stats.sites
-                       if site.status == UNRESOLVED)
-
-    def summary(self) -> str:
-        return (f"layers={self.layers} resolved={self.count(RESOLVED)} "
-                f"symbolic={self.count(SYMBOLIC)} unresolved={self.count(UNRESOLVED)}")
-
-
-def render_text(totals: Totals, top: int = 8) -> str:
-    lines = []
-    for stats in totals.files:
-        if stats.error:
-            lines.append(f"{stats.path}: skipped ({stats.error})")
-        elif stats.sites:
-            lines.append(f"{stats.path}: layers={len(stats.sites)} resolved="
-                         f"{stats.count(RESOLVED)} symbolic={stats.count(SYMBOLIC)} "
-                         f"unresolved={stats.count(UNRESOLVED)}")
-    reasons = totals.reasons().most_common(top)
-    if reasons:
-        lines.append("")
-        lines.append("unresolved, by reason:")
-        lines.extend(f"  {count:6d}  {reason}" for reason, count in reasons)
-    if totals.layers:
-        understood = totals.count(RESOLVED) + totals.count(SYMBOLIC)
-        lines.append(f"understood: {100 * understood / totals.layers:.1f}% of conv layers")
-    lines.append(totals.summary())
-    return "\n".join(lines)
-
-
-def render_json(totals: Totals) -> dict:
-    return {
-        "files": [{
-            "path": stats.path, "error": stats.error,
-            "layers": len(stats.sites), "resolved": stats.count(RESOLVED),
-            "symbolic": stats.count(SYMBOLIC), "unresolved": stats.count(UNRESOLVED),
-            "sites": [{"line": site.line, "status": site.status, "reason": site.reason}
-                      for site in stats.sites],
-        } for stats in totals.files],
-        "layers": totals.layers, "resolved": totals.count(RESOLVED),
-        "symbolic": totals.count(SYMBOLIC), "unresolved": totals.count(UNRESOLVED),
-        "reasons": dict(totals.reasons().most_common()),
-    }
