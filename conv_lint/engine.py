@@ -151,8 +151,9 @@ def _analyse(source: str, filename: str, input_shape, tables: bool, options,
         fix = _fix_of(report, interpreter, positions, recheck) if fixes else None
         analysis.findings.append(Finding(start.line, start.column, report.code, report.text, fix))
     analysis.findings.sort(key=lambda f: (f.line, f.col, f.code))
-    for info, rows, shape, forced, settled, figure in models.tables:
-        analysis.models.append(_table(info, rows, shape, forced, settled, figure, positions))
+    for name, where, rows, shape, forced, settled, figure in models.tables:
+        analysis.models.append(_table(name, where, rows, shape, forced, settled, figure,
+                                      positions))
     return analysis
 
 
@@ -177,22 +178,22 @@ def _run_models(module, source: str, filename: str, input_shape, tables: bool,
     interpreter = FileInterpreter(module, filename)
     class_shapes = directives.class_input_shapes(source)
     models = _Models(interpreter, Analysis())
-    for info in _roots(interpreter):
-        shape = class_shapes.get(info.name)
+    for name, where, run in _models_of(interpreter):
+        shape = class_shapes.get(name)
         forced = shape is not None
         before = len(interpreter.reports)
         try:
-            _root, output = interpreter.run_root(info, shape or input_shape, forced, tables)
+            output = run(shape or input_shape, forced, tables)
         except (GiveUp, RecursionError) as error:
             del interpreter.reports[before:]
-            models.analysis.error = f"{info.name} skipped: {error or type(error).__name__}"
+            models.analysis.error = f"{name} skipped: {error or type(error).__name__}"
             continue
         models.outputs.append(output.shape if output is not None else None)
         models.calls.append(interpreter.calls)
-        _warn(interpreter, ModelRun(info.name, [c for c in interpreter.calls if c.certain],
+        _warn(interpreter, ModelRun(name, [c for c in interpreter.calls if c.certain],
                                     interpreter.names), options)
         if tables:
-            models.tables.append((info, list(interpreter.rows or []), shape or input_shape,
+            models.tables.append((name, where, list(interpreter.rows or []), shape or input_shape,
                                   forced, _settled_input(interpreter),
                                   interpreter.forward_figure()))
     return models
@@ -269,6 +270,21 @@ def _warn(interpreter, run, options) -> None:
             continue
 
 
+def _models_of(interpreter) -> list:
+    """(name, the node its table's line is read from, run(shape, forced, tables) -> output)
+    for each model of the file: its root classes, then its module-level Sequentials."""
+    found = []
+    for info in _roots(interpreter):
+        def run(shape, forced, tables, info=info):
+            return interpreter.run_root(info, shape, forced, tables)[1]
+        found.append((info.name, info.node.name, run))
+    for name, container in interpreter.module_level_models():
+        def run(shape, forced, tables, name=name, container=container):
+            return interpreter.run_container(name, container, shape, forced, tables)
+        found.append((name, container.node, run))
+    return found
+
+
 def _roots(interpreter) -> list:
     """Module classes no other module class in the file refers to: the models, not their blocks."""
     from conv_lint.source.walk import names_in
@@ -285,8 +301,8 @@ def _positions(module, source, reports, runs) -> dict:
     """The ranges of the nodes findings and table rows point at; any other node's (the
     arguments a fix edits) only when asked for."""
     nodes = [report.node for report in reports]
-    for info, rows, *_, figure in runs:
-        nodes.append(info.node.name)
+    for _name, where, rows, *_, figure in runs:
+        nodes.append(where)
         nodes.extend(row.node for row in rows)
         nodes.extend(lost.node for lost in figure.lost)
     return _Ranges(module, source, nodes)
@@ -310,7 +326,7 @@ class _Ranges(dict):
         return dict.__getitem__(self, node)
 
 
-def _table(info, rows, shape, forced, settled, figure, positions) -> ModelTable:
+def _table(name, where, rows, shape, forced, settled, figure, positions) -> ModelTable:
     from conv_lint.algebra import sizes
 
     def line_of(node) -> int:
@@ -325,7 +341,7 @@ def _table(info, rows, shape, forced, settled, figure, positions) -> ModelTable:
     input_shape = list(shape) if forced and shape else None
     if not forced:
         input_shape = per_sample(settled) if settled is not None else None
-    table = ModelTable(info.name, line_of(info.node.name), input_shape, calls=figure.calls,
+    table = ModelTable(name, line_of(where), input_shape, calls=figure.calls,
                        known_calls=figure.known, loss_reasons=figure.reasons)
     table.lost = [LostShape(line_of(lost.node), lost.call, lost.reason) for lost in figure.lost]
     for row in rows:

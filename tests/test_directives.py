@@ -118,8 +118,10 @@ def test_stray_and_unknown_directives_are_reported():
         """)
     assert shapes == {}
     assert problems == [
-        (1, "conv-lint directive ignored: it is neither on nor directly above a class statement"),
-        (3, "conv-lint directive ignored: it is neither on nor directly above a class statement"),
+        (1, "conv-lint directive ignored: it is neither on nor directly above a class statement "
+            "or a module-level assignment"),
+        (3, "conv-lint directive ignored: it is neither on nor directly above a class statement "
+            "or a module-level assignment"),
         (6, "conv-lint directive ignored: unknown directive 'frobnicate' (known: input-shape)"),
     ]
 

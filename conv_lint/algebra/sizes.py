@@ -311,6 +311,25 @@ def shift(n: Dim, delta: int) -> Dim:
     return _through(n, (1, delta, 1))
 
 
+def size_arith(op: str, a: Dim, b: Dim) -> Dim:
+    """Python arithmetic on sizes read in forward (``c * h``, ``w // 2``, ``n + 1``), where
+    at least one side is symbolic: exact, or None."""
+    if op == "Multiply":
+        if isinstance(a, Product) or isinstance(b, Product) or not (_ints(a) or _ints(b)):
+            return product([a, b])
+        k, n = (a, b) if _ints(a) else (b, a)
+        return _through(n, (k, 0, 1)) if k >= 1 else (0 if k == 0 else None)
+    if op in ("Add", "Subtract") and _ints(b):
+        return shift(a, b if op == "Add" else -b)
+    if op == "Add" and _ints(a):
+        return shift(b, a)
+    if op == "FloorDivide" and _ints(b) and b >= 1:
+        if isinstance(a, Product):
+            return Product(a.coeff // b, a.factors) if a.coeff % b == 0 else None
+        return _through(a, (1, 0, b))
+    return None
+
+
 def _split_constant(e: Expr) -> Tuple[int, Expr]:
     """``k*rest`` when the chain ends by multiplying by k (canonical chains do it at most once)."""
     if e.steps and e.steps[-1][1:] == (0, 1) and e.steps[-1][0] > 1:
@@ -342,6 +361,24 @@ def product(dims: Iterable[Dim]) -> Dim:
     if len(exprs) == 1 and len(factors) == 1 and coeff == _split_constant(exprs[0])[0]:
         return exprs[0]  # a single Expr times 1 is itself
     return Product(coeff, tuple(sorted(factors, key=_expr_key)))
+
+
+def quotient(n: Dim, d: Dim) -> Dim:
+    """``n / d`` when it is exact for every input size: ``d``'s coefficient divides ``n``'s
+    and each of ``d``'s factors is one of ``n``'s (what ``view(b, -1, c)`` of a flattened map
+    leaves); else None."""
+    if _ints(n, d):
+        return n // d if d > 0 and n % d == 0 else None
+    top = (n, ()) if _ints(n) else _product_form(n)
+    bottom = (d, ()) if _ints(d) else _product_form(d)
+    if top is None or bottom is None or bottom[0] <= 0 or top[0] % bottom[0]:
+        return None
+    left = list(top[1])
+    for factor in bottom[1]:
+        if factor not in left:
+            return None
+        left.remove(factor)
+    return product([top[0] // bottom[0], *left])
 
 
 def _poly_product(dims: list) -> Dim:

@@ -31,6 +31,9 @@ _NOT_TENSOR_RESULTS = frozenset({
 })
 _INPUT_NOT_SIZED = ("the input's shape is not set (no input shape given, and no layer fixes "
                     "its rank)")
+_LOST_BETWEEN = ("its input's shape was lost before it, between calls (an operator, indexing, "
+                 "a loop or a branch not followed)")
+_MODULE_RUNNERS = frozenset({"torch.nn.parallel.data_parallel"})  # module(*inputs)
 _CODE = cst.Module([])
 
 
@@ -86,8 +89,11 @@ class CallCensus:
         """The census of the model just run, judged now that its input is settled."""
         figure = ForwardFigure()
         sites: dict = {}
+        made = set()  # the tensors counted calls gave
         for visit in self.census or ():
             sites.setdefault(visit.key, []).append(visit)
+            made.update(id(t) for t in _tensors_in(visit.result))
+        self._made_by_calls = made
         seen_reasons = set()
         for visits in sites.values():
             figure.calls += 1
@@ -107,8 +113,9 @@ class CallCensus:
         lost inside a module's own forward, where the call that lost it is counted)."""
         if any(t.lazy is not None and not t.lazy.settled for t in visit.inputs):
             return _INPUT_NOT_SIZED
-        if not all(has_shape(t) for t in visit.inputs):
-            return None
+        lost = [t for t in visit.inputs if not has_shape(t)]
+        if lost:  # passed on from a counted call, or lost between calls
+            return None if any(id(t) in self._made_by_calls for t in lost) else _LOST_BETWEEN
         callee = visit.callee
         if isinstance(callee, OpaqueModule):
             return f"{short_name(callee.qualname)} not modelled"
@@ -128,6 +135,8 @@ class CallCensus:
         if isinstance(callee, TensorMethod):
             return self._function_reason(f"Tensor.{callee.name}",
                                          modelled_method(callee.name), visit)
+        if isinstance(callee, Qualified) and callee.name in _MODULE_RUNNERS:
+            return None  # the module's own calls are counted
         if isinstance(callee, Qualified):
             return self._function_reason(display_name(callee.name),
                                          modelled_function(callee.name), visit)
@@ -171,6 +180,14 @@ def has_shape(result) -> bool:
         return all(has_shape(item) or item is None for item in result) \
             and any(item is not None for item in result)
     return False
+
+
+def _tensors_in(result) -> list:
+    if isinstance(result, Tensor):
+        return [result]
+    if isinstance(result, (tuple, list)):
+        return [t for item in result for t in _tensors_in(item)]
+    return []
 
 
 def callee_text(node) -> str:

@@ -190,8 +190,10 @@ class Expressions:
         outcome = truth(left)
         is_and = isinstance(node.operator, cst.And)
         if outcome is None:
-            self.eval(node.right, frame)
-            return UNKNOWN
+            # `x.is_cuda and self.ngpu > 1` with ngpu == 1 is false whatever x is: the right
+            # side decides the truth (and, as its value, stands for the left's falsy one)
+            right = self.eval(node.right, frame)
+            return right if truth(right) is (not is_and) else UNKNOWN
         if outcome is (not is_and):
             return left
         return self.eval(node.right, frame)

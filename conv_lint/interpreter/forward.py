@@ -116,12 +116,13 @@ class ShapeFlow:
         return result
 
     def _apply_in_turn(self, children: list, args, kwargs, node, frame):
-        """nn.Sequential's forward: each child on the previous one's output."""
+        """nn.Sequential's forward: each child on the previous one's output; ``node``, the call,
+        is where their errors point (None: each at its own constructor)."""
         result = args[0] if len(args) == 1 and not kwargs else UNKNOWN
         for child in children:
             if isinstance(child, Module):
                 given, result = result, self._apply_module(child, [result], {}, node, frame)
-                self._observe_call(child, [given], {}, True, result, node)
+                self._observe_call(child, [given], {}, True, result, node or child.node)
             else:
                 result = unknown_result([result])
         return result
@@ -137,6 +138,8 @@ class ShapeFlow:
         return row
 
     def _apply_layer(self, layer: Layer, args, kwargs, node):
+        """``node``: where its errors point (None in a module-level model: at the layer)."""
+        node = layer.node if node is None else node
         tensor = args[0] if args else kwargs.get("input", UNKNOWN)
         name = self.names.get(id(layer), layer.kind.name)
         if not isinstance(tensor, Tensor):

@@ -1,5 +1,6 @@
-"""Running a model: a root class built with its defaults and its forward run on an input, or
-building code run on its own with every parameter a symbol (``conv-lint stats``).
+"""Running a model: a root class built with its defaults and its forward run on an input, a
+module-level Sequential run on one, or building code run on its own with every parameter a
+symbol (``conv-lint stats``).
 
 A mixin of :class:`~conv_lint.interpreter.file.FileInterpreter`.
 """
@@ -13,8 +14,12 @@ import libcst as cst
 from conv_lint.algebra import sizes
 from conv_lint.interpreter.calls import positional_params
 from conv_lint.interpreter.classes import ClassInfo
-from conv_lint.interpreter.values import UNKNOWN, LazyInput, Tensor, UserModule, named_modules
+from conv_lint.interpreter.frames import Frame
+from conv_lint.interpreter.values import (
+    UNKNOWN, Container, LazyInput, Tensor, UserModule, named_modules,
+)
 from conv_lint.source.jaxtyped import annotated_shape
+from conv_lint.source.walk import names_in
 
 
 class ModelRunner:
@@ -59,6 +64,33 @@ class ModelRunner:
                                      self_module=module, cls=info.owner("forward"),
                                      in_forward=True)
         return module, output if isinstance(output, Tensor) else None
+
+    def module_level_models(self) -> list[tuple[str, Container]]:
+        """``model = nn.Sequential(...)`` at the top level of the linted file (a tutorial's
+        model, no class): a model of its own unless a class of the file builds with it."""
+        used: set = set()
+        for info in self.module_classes():
+            used |= names_in(info.node.body)
+        return [(name, value) for name, value in self.home.constants.items()
+                if isinstance(value, Container) and value.kind_name == "Sequential"
+                and name not in used]
+
+    def run_container(self, name: str, container: Container, input_shape: Optional[tuple],
+                      forced: bool, tables: bool) -> Optional[Tensor]:
+        """Run a module-level Sequential as a model: its layers are named ``model.0``..."""
+        self.names = {key: f"{name}.{path}" for key, path in named_modules(container).items()}
+        self.rows = [] if tables else None
+        self.census = [] if tables else None
+        self.calls, self.failed = [], False
+        if self.built is None:
+            self.built = {}
+        if forced and input_shape is not None:
+            first = Tensor((sizes.BATCH,) + tuple(input_shape), origin="input")
+        else:
+            first = Tensor(lazy=LazyInput(input_shape), origin="input")
+        self.first_input = first.lazy
+        output = self._apply_module(container, [first], {}, None, Frame(env={}, in_forward=True))
+        return output if isinstance(output, Tensor) else None
 
     def run_builder(self, fn: cst.FunctionDef, info: Optional[ClassInfo] = None,
                     instance: Optional[UserModule] = None) -> None:

@@ -139,6 +139,10 @@ class ModuleSemantics:
             return self._tuple_result(args[0], name[6:], args[1:], kwargs, complete, node)
         if name in ("torch.cat", "torch.stack"):
             return self._cat(name, args, kwargs, node) if complete else Tensor()
+        if name == "torch.nn.parallel.data_parallel" and args and isinstance(args[0], Module):
+            inputs = args[1] if len(args) > 1 else kwargs.get("inputs", UNKNOWN)
+            inputs = list(inputs) if isinstance(inputs, tuple) else [inputs]
+            return self._apply_module(args[0], inputs, {}, node, frame)  # module(*inputs)
         if name == "torch.nn.Parameter":
             return Parameter(args[0] if args else kwargs.get("data", UNKNOWN))
         if name in TENSOR_FACTORIES:  # torch.zeros(1, dim, *img_size): all sizes must be known
@@ -212,7 +216,7 @@ def modelled_function(qualname: str) -> bool:
     """Does the analysis have a shape rule for the library function ``qualname``?"""
     return (layers.lookup(qualname) is not None or qualname in TENSOR_FACTORIES
             or qualname in _TORCH_BINARY or qualname in _TORCH_SAME_SHAPE
-            or qualname in ("torch.cat", "torch.stack")
+            or qualname in ("torch.cat", "torch.stack", "torch.nn.parallel.data_parallel")
             or qualname.startswith("torch.") and qualname[6:] in TUPLE_RESULTS)
 
 

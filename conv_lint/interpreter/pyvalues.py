@@ -100,6 +100,7 @@ _ARITH: dict[str, Callable] = {
 }
 
 
+_SIZES = (sizes.Expr, sizes.Product)  # symbolic sizes of the input, read in forward
 _BIG = 10 ** 12  # numbers past this are not layer sizes; treat them as unknown, cheaply
 
 
@@ -127,6 +128,9 @@ def arith(op: str, a, b):
         return ListValue(items * b) if isinstance(a, ListValue) else tuple(items * b)
     if isinstance(a, SYMBOLIC) or isinstance(b, SYMBOLIC):
         return _known(symbols.arith(op, a, b))
+    if isinstance(a, _SIZES) and (is_int(b) or isinstance(b, _SIZES)) or \
+            isinstance(b, _SIZES) and is_int(a):  # c * h * w of x.size() in forward
+        return _known(sizes.size_arith(op, a, b))
     numeric = (int, float)
     if not isinstance(a, numeric) or not isinstance(b, numeric):
         return UNKNOWN

@@ -80,23 +80,23 @@ def view_rest(per_sample, rest) -> Optional[tuple]:
     """Shape of x.view(x.size(0), *rest): -1 takes what is left of the per-sample size."""
     if not rest:
         return None
-    known, holes = 1, 0
-    for r in rest:
-        if r == -1:
-            holes += 1
-        elif is_int(r) and r > 0:
-            known *= r
-        else:
-            return None
-    if holes > 1:
+    holes = sum(1 for r in rest if r == -1)
+    sized = [r for r in rest if r != -1]
+    if holes > 1 or not all(is_int(r) and r > 0 or _symbolic_size(r) for r in sized):
         return None
+    known = sizes.product(sized)
     if holes == 0:
-        return (sizes.BATCH,) + tuple(rest) if per_sample == known else None
-    if known == 1:
-        return (sizes.BATCH,) + tuple(per_sample if r == -1 else r for r in rest)
-    if is_int(per_sample) and per_sample % known == 0:
-        return (sizes.BATCH,) + tuple(per_sample // known if r == -1 else r for r in rest)
-    return None
+        same = per_sample == known or sizes.proven_equal(per_sample, known)
+        return (sizes.BATCH,) + tuple(rest) if same else None
+    left = sizes.quotient(per_sample, known)
+    if left is None:
+        return None
+    return (sizes.BATCH,) + tuple(left if r == -1 else r for r in rest)
+
+
+def _symbolic_size(dim) -> bool:
+    """A size of the input's symbols (``w`` of ``b, c, h, w = x.size()``)."""
+    return isinstance(dim, (sizes.Expr, sizes.Product))
 
 
 def index_shape(shape, items: list) -> Optional[tuple]:

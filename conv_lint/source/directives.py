@@ -2,7 +2,7 @@
 
 Pure text handling, no libcst: the flake8 plugin and the command line call this before (or
 without) parsing anything. A directive names the per-sample shape (batch left out) of the
-class it stands on or above:
+class (or module-level model, ``model = nn.Sequential(...)``) it stands on or above:
 
     # conv-lint: input-shape=3,32,32
     class LeNet(nn.Module):
@@ -22,6 +22,7 @@ _SHAPE_HELP = "input shape must be 2 to 4 positive integers like 3,32,32"
 # `# conv-lint: key=value`; the value runs to the end of the comment (or a second `#`).
 _DIRECTIVE = re.compile(r"#\s*conv-lint\s*:\s*(?P<key>[\w-]*)\s*(?:=\s*(?P<value>[^#]*))?")
 _CLASS = re.compile(r"^\s*class\s+(?P<name>[A-Za-z_]\w*)")
+_ASSIGNED = re.compile(r"^(?P<name>[A-Za-z_]\w*)\s*=[^=]")  # model = nn.Sequential(...)
 _DECORATOR = re.compile(r"^\s*@")
 _INPUT_SHAPE = "input-shape"
 
@@ -62,7 +63,8 @@ def bad_directives(source: str) -> list[tuple[int, str]]:
         if directive.key != _INPUT_SHAPE:
             why = f"unknown directive {directive.key!r} (known: {_INPUT_SHAPE})"
         elif directive.target is None:
-            why = "it is neither on nor directly above a class statement"
+            why = "it is neither on nor directly above a class statement or a module-level " \
+                  "assignment"
         else:
             try:
                 parse_shape(directive.value)
@@ -103,7 +105,7 @@ def _target_class(lines: list[str], index: int) -> str | None:
     A directive standing alone may be followed by blank lines, comments and decorators
     (a decorator's arguments may run over several lines) before its class statement.
     """
-    own = _CLASS.match(lines[index])
+    own = _CLASS.match(lines[index]) or _ASSIGNED.match(lines[index])
     if own:
         return own.group("name")
     if not lines[index].lstrip().startswith("#"):
@@ -116,7 +118,7 @@ def _target_class(lines: list[str], index: int) -> str | None:
             continue
         if not stripped or stripped.startswith("#"):
             continue
-        match = _CLASS.match(text)
+        match = _CLASS.match(text) or _ASSIGNED.match(text)
         return match.group("name") if match else None
     return None
 
