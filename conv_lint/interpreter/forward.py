@@ -22,8 +22,9 @@ from conv_lint.records import record
 
 SPATIAL_SYMBOLS = {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}
 # Layers whose rank tells the rank of an input that has none configured (not BatchNorm1d: 2D or 3D).
-_RANKED = re.compile(r"^(Conv|ConvTranspose|MaxPool|AvgPool|Adaptive\w+Pool|LPPool|BatchNorm[23]|"
-                     r"InstanceNorm[23]|max_pool|avg_pool|adaptive_\w+pool|lp_pool)\D*(\d)d$")
+_RANKED = re.compile(r"^(Lazy)?(Conv|ConvTranspose|MaxPool|AvgPool|Adaptive\w+Pool|LPPool|"
+                     r"BatchNorm[23]|InstanceNorm[23]|max_pool|avg_pool|adaptive_\w+pool|"
+                     r"lp_pool)\D*(\d)d$")
 
 
 @record
@@ -113,6 +114,8 @@ class ShapeFlow:
             result = UNKNOWN
         if row is not None and isinstance(result, Tensor):
             row.output = result.shape
+        if row is not None:  # a lazy layer is built by its first call (LazyLinear -> Linear)
+            row.type, row.params = module.type_name, self.param_count(module)
         return result
 
     def _apply_in_turn(self, children: list, args, kwargs, node, frame):
@@ -138,10 +141,15 @@ class ShapeFlow:
     def _apply_layer(self, layer: Layer, args, kwargs, node):
         tensor = args[0] if args else kwargs.get("input", UNKNOWN)
         name = self.names.get(id(layer), layer.kind.name)
-        if not isinstance(tensor, Tensor):
+        if not isinstance(tensor, Tensor) or layer.kind.family.extra_inputs and (
+                len(args) > 1 or kwargs):  # EmbeddingBag(ids, offsets): not followed
             self._receive(layer, None)
             return Tensor(origin=name)
-        return self._run(layer.kind, layer.bound, tensor, node, name, layer)
+        result = self._run(layer.kind, layer.bound, tensor, node, name, layer)
+        built = None if self.uncertain else layer.kind.materialised(layer.bound, tensor.shape)
+        if built is not None:  # torch infers a lazy layer's in-size at its first call
+            layer.bound = built
+        return result
 
     def _apply_function(self, kind, args, kwargs, complete, node, qualname: str):
         if not complete or not args and "input" not in kwargs:
@@ -193,8 +201,10 @@ class ShapeFlow:
             return
         match = _RANKED.match(kind.name)
         if match is None:
-            return
-        rank = int(match.group(2))
+            if kind.family.token_ids and lazy.candidate is not None and len(lazy.candidate) == 1:
+                lazy.shape, lazy.settled = (sizes.BATCH,) + tuple(lazy.candidate), True
+            return  # ids take any rank: only a sequence length (one axis) is read as theirs
+        rank = int(match.group(3))
         lazy.settled = True
         if lazy.candidate is not None and len(lazy.candidate) == rank + 1:
             lazy.shape = (sizes.BATCH,) + tuple(lazy.candidate)
