@@ -181,6 +181,10 @@ TORCH_ERRORS: tuple[tuple[str, frozenset], ...] = tuple(
         (r"must be divisible by groups", "CNV109"),
         (r"must be divisible by num_groups", "CNV109"),
         (r"Invalid padding string", "CNV110"),
+        (r"to match the calculated number of sliding blocks", "CNV110"),  # nn.Fold
+        (r"to be divisible by the product of kernel_size", "CNV110"),  # nn.Fold
+        (r"array of sliding blocks as .* must be at least one", "CNV105"),  # nn.Unfold
+        (r"[Pp]adding_idx must be within num_embeddings", "CNV110"),
         (r"non-positive (stride|dilation) is not supported", "CNV110"),
         (r"output padding must be smaller than either stride or dilation", "CNV110"),
         (r"pad should be at most half of effective kernel size", "CNV110"),

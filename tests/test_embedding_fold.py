@@ -17,9 +17,12 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+import oracle
 from conv_lint import layers
 from conv_lint.algebra import sizes
+from conv_lint.engine import analyse
 from conv_lint.interpreter.values import Tensor
+from test_fixtures import compare_rows
 from test_layers import (
     N, assert_agree, case_producer, codes_for, fn_case, nn_case, parameter_count,
 )
@@ -225,12 +228,86 @@ def test_a_lazy_layer_is_built_by_its_first_call(name, args, kwargs, first, seco
     assert problems == [] and out == tuple(real.shape)
 
 
-def test_a_lazy_layer_reached_by_an_unknown_shape_stays_unbuilt():
+def test_a_lazy_layer_first_reached_by_an_unknown_shape_is_built_unknown():
+    """torch builds it from whatever came: its in-size and parameters stay unknown, and no
+    later call is judged against a size it may not have."""
     conv = layers.LAYERS["torch.nn.LazyConv2d"]
     bound = conv.bind([8, 3], {})
-    assert conv.materialised(bound, None) is None
-    assert conv.materialised(bound, (sizes.BATCH, None, 8, 8)) is None
+    for shape in (None, (sizes.BATCH, None, 8, 8)):
+        built = conv.materialised(bound, shape)
+        assert conv.type_name(built) == "Conv2d" and conv.params(built) is None
+        assert conv.apply(built, (sizes.BATCH, 5, 8, 8)) == ((sizes.BATCH, 8, 6, 6), [])
     assert conv.apply(bound, (sizes.BATCH, None, 8, 8))[0] == (sizes.BATCH, 8, 6, 6)
     norm = layers.LAYERS["torch.nn.LazyBatchNorm2d"]
     plain = norm.bind([], {"affine": False, "track_running_stats": False})
     assert norm.params(norm.materialised(plain, None)) == 0  # nothing to allocate
+
+
+# ---------------------------------------------------------------- in forward, against torch
+
+BAGS = """\
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Bags(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.bag = nn.EmbeddingBag(100, 8, mode="sum")
+        self.weight = nn.Parameter(torch.randn(100, 6))
+        self.fc = nn.LazyLinear(4)
+        self.fold = nn.Fold((12, 6), 2, stride=2)
+
+    def forward(self, ids):
+        bags = self.bag(ids)
+        flat = self.bag(ids.flatten(), torch.arange(0, ids.numel(), ids.size(1)))
+        looked_up = F.embedding(ids, self.weight)
+        blocks = F.unfold(looked_up.unsqueeze(1), 2, stride=2)
+        image = self.fold(blocks)
+        return self.fc(bags + flat), self.fc(looked_up), image
+"""
+SECOND_FC = 20  # the LazyLinear, built for 8 features, is given the 6 of F.embedding
+
+
+def _model_file(tmp_path, source: str):
+    path = tmp_path / "bags.py"
+    path.write_text(source)
+    return path
+
+
+def test_token_ids_through_bags_blocks_and_a_lazy_head(tmp_path):
+    """Explain's rows are torch's (long zeros of (N, 12) in); the lazy head, built by its first
+    call, then rejects the 6 features of F.embedding as torch does."""
+    widened = "self.fc(looked_up.sum(2, keepdim=True).expand(-1, -1, 8))"
+    fixed = BAGS.replace("self.fc(looked_up)", widened)
+    fixed = fixed.replace("self.fc(bags + flat)", "self.fc(bags)")
+    path = _model_file(tmp_path, fixed)
+    calls = oracle.trace_calls(oracle.load_fixture(path).Bags(), (12,))
+    (table,) = analyse(fixed, str(path), input_shape=(12,)).models
+    excused = {"bag"}  # its call with offsets is not followed
+    assert compare_rows("Bags", table.layers, calls, excused) == []
+    assert [row.type for row in table.layers if row.name == "fc"] == ["Linear", "Linear"]
+    buggy = BAGS.replace("self.fc(bags + flat)", "self.fc(bags)")
+    path = _model_file(tmp_path, buggy)
+    outcome = oracle.run_model(oracle.load_fixture(path).Bags(), (12,), path)
+    assert outcome.line == SECOND_FC and oracle.codes_for_error(outcome.error) == {"CNV103"}
+    findings = analyse(buggy, input_shape=(12,), tables=False).findings
+    assert [(f.line, f.code) for f in findings] == [(SECOND_FC, "CNV103")]
+    assert "fc expects 8 input features but receives 6 (from F.embedding)" in findings[0].message
+
+
+def test_a_lazy_layer_first_given_an_unknown_shape_is_never_judged(tmp_path):
+    """The head's first input is unknown (the bag with offsets): torch builds it from that
+    input, so the size later calls need is unknown too, and nothing is claimed."""
+    path = _model_file(tmp_path, BAGS)
+    outcome = oracle.run_model(oracle.load_fixture(path).Bags(), (12,), path)
+    assert outcome.line == SECOND_FC  # torch fails, but only the first input tells why
+    assert analyse(BAGS, input_shape=(12,), tables=False).findings == []
+
+
+def test_ids_of_another_rank_than_one_axis_are_not_assumed(tmp_path):
+    """--input-shape 3,32,32 says nothing of a text model's ids: its shapes stay unknown."""
+    (table,) = analyse(BAGS, input_shape=(3, 32, 32)).models
+    assert all(row.output_shape is None for row in table.layers)
+    assert analyse(BAGS, input_shape=(3, 32, 32), tables=False).findings == []

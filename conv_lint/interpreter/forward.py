@@ -114,7 +114,7 @@ class ShapeFlow:
             result = UNKNOWN
         if row is not None and isinstance(result, Tensor):
             row.output = result.shape
-        if row is not None:  # a lazy layer is built by its first call (LazyLinear -> Linear)
+        if row is not None and row.params is None:  # a lazy layer is built by its first call
             row.type, row.params = module.type_name, self.param_count(module)
         return result
 
@@ -144,10 +144,14 @@ class ShapeFlow:
         if not isinstance(tensor, Tensor) or layer.kind.family.extra_inputs and (
                 len(args) > 1 or kwargs):  # EmbeddingBag(ids, offsets): not followed
             self._receive(layer, None)
-            return Tensor(origin=name)
-        result = self._run(layer.kind, layer.bound, tensor, node, name, layer)
-        built = None if self.uncertain else layer.kind.materialised(layer.bound, tensor.shape)
-        if built is not None:  # torch infers a lazy layer's in-size at its first call
+            result = Tensor(origin=name)
+        else:
+            result = self._run(layer.kind, layer.bound, tensor, node, name, layer)
+        # torch builds a lazy layer at its first call, from that input: an input unknown, or
+        # under an undecided `if`, leaves its in-size unknown for good
+        known = isinstance(tensor, Tensor) and not self.uncertain
+        built = layer.kind.materialised(layer.bound, tensor.shape if known else None)
+        if built is not None:
             layer.bound = built
         return result
 

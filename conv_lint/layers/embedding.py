@@ -111,3 +111,7 @@ class EmbeddingFunction(Family):
             return None, [invalid("weight", f"'weight' must be 2-D (got a {len(weight)}-D "
                                             "weight)")]
         return shape + (weight[1] if sized(weight[1]) else None,), []
+
+    def out_channels(self, b: dict) -> Optional[Channels]:
+        weight = self._weight_shape(b)
+        return as_channels(weight[1]) if weight is not None and len(weight) == 2 else None

@@ -69,14 +69,15 @@ class Lazy(Family):
         return self.eager.family.apply(eager, shape)
 
     def materialised(self, b: dict, shape: Optional[Shape]) -> Optional[dict]:
-        """The arguments after a call on ``shape`` fixed the in-size; None if it did not."""
+        """The arguments after the first call, on ``shape``, fixed the in-size (UNKNOWN when
+        the shape is: torch built the layer all the same); None after later calls."""
         if self.in_arg in b:
             return None
         if shape is None:
             in_size = 0 if self.in_arg == "num_features" and not self._has_weights(b) else UNKNOWN
         else:
             in_size = self._in_size(b, shape)
-        return None if in_size is UNKNOWN else dict(b, **{self.in_arg: in_size})
+        return dict(b, **{self.in_arg: in_size})
 
     def becomes(self, b: dict) -> Optional[str]:
         return self.eager.name if self.in_arg in b else None
