@@ -109,7 +109,7 @@ class ConvLintPlugin:
             metavar="C,H,W",
             help="per-sample input shape for every model class without a "
             "`# conv-lint: input-shape=` directive or a jaxtyping annotation on forward's "
-            "input, e.g. 3,32,32 (C,L / C,H,W / C,D,H,W)",
+            "input, e.g. 3,32,32 (C,L / C,H,W / C,D,H,W; L for token ids: 50)",
         )
         for field in rule_option_fields():
             parser.add_option(

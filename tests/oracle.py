@@ -182,6 +182,10 @@ TORCH_ERRORS: tuple[tuple[str, frozenset], ...] = tuple(
         (r"must be divisible by groups", "CNV109"),
         (r"must be divisible by num_groups", "CNV109"),
         (r"Invalid padding string", "CNV110"),
+        (r"to match the calculated number of sliding blocks", "CNV110"),  # nn.Fold
+        (r"to be divisible by the product of kernel_size", "CNV110"),  # nn.Fold
+        (r"array of sliding blocks as .* must be at least one", "CNV105"),  # nn.Unfold
+        (r"[Pp]adding_idx must be within num_embeddings", "CNV110"),
         (r"non-positive (stride|dilation) is not supported", "CNV110"),
         (r"output padding must be smaller than either stride or dilation", "CNV110"),
         (r"pad should be at most half of effective kernel size", "CNV110"),
@@ -241,8 +245,26 @@ def deepest_line_in(error: BaseException, path: Path) -> Optional[int]:
     return line
 
 
-def zeros_for(shape: tuple[int, ...]) -> torch.Tensor:
-    return torch.zeros(BATCH, *shape)
+def zeros_for(shape: tuple[int, ...], model: Optional[torch.nn.Module] = None) -> torch.Tensor:
+    """Zeros of ``shape`` after the batch; token ids (long zeros) for a ``model`` that looks its
+    input up in an embedding: torch rejects a float tensor there."""
+    x = torch.zeros(BATCH, *shape)
+    return x.long() if model is not None and _takes_ids(model, x) else x
+
+
+_IDS_ONLY = "to have one of the following scalar types: Long, Int"  # embedding's dtype check
+
+
+def _takes_ids(model: torch.nn.Module, x: torch.Tensor) -> bool:
+    if not any(isinstance(m, (torch.nn.Embedding, torch.nn.EmbeddingBag))
+               for m in model.modules()):
+        return False
+    try:
+        with torch.no_grad():
+            model(x)
+    except Exception as error:  # noqa: BLE001 - only the dtype check matters here
+        return _IDS_ONLY in str(error)
+    return False
 
 
 def build(module, cls: str, args: tuple = ()) -> torch.nn.Module:
@@ -279,7 +301,7 @@ def concrete_shape(shape, names: dict):
 def run_model(model: torch.nn.Module, shape: tuple[int, ...], path: Path) -> Outcome:
     try:
         with torch.no_grad():
-            out = model(zeros_for(shape))
+            out = model(zeros_for(shape, model))
     except Exception as error:  # torch raises RuntimeError, ValueError, IndexError, ...
         return Outcome("forward", error, deepest_line_in(error, path))
     batch = out.shape[0] if isinstance(out, torch.Tensor) and out.dim() > 0 else None
@@ -337,7 +359,7 @@ class Call:
     type: str
     shape: Optional[tuple[int, ...]]  # per sample; None when the output is not a tensor
     occurrence: int  # 0 for the first call of this module, 1 for the second, ...
-    params: int
+    params: Optional[int]  # after the call (a lazy layer is built by it)
 
 
 def forward_call_sites(model: torch.nn.Module, shape: tuple[int, ...]) -> set:
@@ -421,24 +443,25 @@ def trace_calls(model: torch.nn.Module, shape: tuple[int, ...],
     def before(name):
         def hook(module, args):
             records.append({"name": name, "type": type(module).__name__, "shape": None,
-                            "occurrence": seen.get(name, 0),
-                            "params": sum(p.numel() for p in module.parameters())})
+                            "occurrence": seen.get(name, 0), "params": _params(module)})
             seen[name] = seen.get(name, 0) + 1
             open_calls.append(len(records) - 1)
         return hook
 
     def after(module, args, output):
         index = open_calls.pop()
+        records[index]["params"] = _params(module)  # lazy layers inside it are built now
         if isinstance(output, torch.Tensor):
             records[index]["shape"] = tuple(output.shape[1:])
 
+    x = zeros_for(shape, model)  # before the hooks: it may run the model once
     for name, module in model.named_modules():
         if name:  # the root is not a row
             handles.append(module.register_forward_pre_hook(before(name)))
             handles.append(module.register_forward_hook(after))
     try:
         with torch.no_grad():
-            model(zeros_for(shape))
+            model(x)
     except Exception:
         if not partial:
             raise
@@ -446,6 +469,14 @@ def trace_calls(model: torch.nn.Module, shape: tuple[int, ...],
         for handle in handles:
             handle.remove()
     return [Call(**record) for record in records]
+
+
+def _params(module: torch.nn.Module) -> Optional[int]:
+    """Its parameters' elements; None while a lazy layer in it has not run."""
+    parameters = list(module.parameters())
+    if any(torch.nn.parameter.is_lazy(p) for p in parameters):
+        return None
+    return sum(p.numel() for p in parameters)
 
 
 def excused_names(model: torch.nn.Module, dynamic: set[str]) -> set[str]:

@@ -409,6 +409,23 @@ def test_config_is_found_walking_up_and_the_command_line_overrides_it(tmp_path):
                                                      ("b.py", WARNED_LINE, "CNV206")}
 
 
+@pytest.mark.parametrize("value", ["50", '"50"', "[50]"])
+def test_a_one_axis_input_shape_in_the_config(tmp_path, value):
+    """input-shape = 50: token ids (N, 50), so the Conv1d fed the embedding untransposed
+    fails (the sequence length read as channels), as torch does on long zeros."""
+    source = ("import torch.nn as nn\n\n\nclass Net(nn.Module):\n"
+              "    def __init__(self):\n        super().__init__()\n"
+              "        self.embedding = nn.Embedding(100, 8)\n"
+              "        self.conv = nn.Conv1d(8, 4, 3)\n\n"
+              "    def forward(self, ids):\n        return self.conv(self.embedding(ids))\n")
+    tree(tmp_path, {"pyproject.toml": f"[tool.conv-lint]\ninput-shape = {value}\n",
+                    "net.py": source})
+    outcome = oracle.run_model(oracle.load_fixture(tmp_path / "net.py").Net(), (50,),
+                               tmp_path / "net.py")
+    assert oracle.codes_for_error(outcome.error) == {"CNV101"} and outcome.line == 11
+    assert reported(check(cwd=tmp_path)) == {("net.py", 11, "CNV101")}
+
+
 @pytest.mark.parametrize("table, named", [
     ("colour = 1", "unknown key 'colour'"),
     ('early-layers = "many"', "early-layers: must be an integer"),

@@ -159,7 +159,7 @@ def test_bad_input_shape_is_a_one_line_error_naming_the_option(models_file, valu
     assert_one_line_error(
         run_cli(models_file.parent, "explain", "models.py", "--input-shape", value),
         "--input-shape",
-        f"input shape must be 2 to 4 positive integers like 3,32,32, got {value!r}",
+        f"input shape must be 1 to 4 positive integers like 3,32,32, got {value!r}",
     )
 
 
@@ -313,6 +313,50 @@ def test_input_shape_option_applies_to_classes_without_a_directive(tmp_path):
     model = json.loads(result.stdout)["models"][0]
     assert model["input_shape"] == [1, 12, 12]
     assert [layer["output_shape"] for layer in model["layers"]] == [list(c.shape) for c in calls]
+
+
+TEXT_CNN = """\
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class TextCNN(nn.Module):
+    def __init__(self, vocab=1000, dim=32, filters=16, widths=(3, 4)):
+        super().__init__()
+        self.embedding = nn.Embedding(vocab, dim)
+        self.convs = nn.ModuleList([nn.Conv1d(dim, filters, w) for w in widths])
+        self.fc = nn.Linear(filters * len(widths), 2)
+
+    def forward(self, ids):
+        x = self.embedding(ids)
+        x = [F.relu(conv(x)).amax(dim=2) for conv in self.convs]
+        return self.fc(torch.cat(x, 1))
+"""
+TEXT_CNN_CONV_LINE = 15  # the convs read the 50 positions as channels: no transpose
+
+
+def test_a_one_axis_input_shape_is_a_sequence_of_token_ids(tmp_path):
+    """`--input-shape 50`: (N, 50) token ids; torch agrees on the rows (fed long zeros) and
+    on the error of the convolution that misses the transpose."""
+    good = TEXT_CNN.replace("x = self.embedding(ids)", "x = self.embedding(ids).transpose(1, 2)")
+    (tmp_path / "good.py").write_text(good)
+    (tmp_path / "bad.py").write_text(TEXT_CNN)
+    result = run_cli(tmp_path, "explain", "good.py", "--input-shape", "50", "--format", "json")
+    assert (result.returncode, result.stderr) == (0, "")
+    model = json.loads(result.stdout)["models"][0]
+    calls = oracle.trace_calls(oracle.load_fixture(tmp_path / "good.py").TextCNN(), (50,))
+    assert model["input_shape"] == [50]
+    assert [layer["output_shape"] for layer in model["layers"]] == [list(c.shape) for c in calls]
+    assert [layer["params"] for layer in model["layers"]] == [c.params for c in calls]
+    outcome = oracle.run_model(oracle.load_fixture(tmp_path / "bad.py").TextCNN(), (50,),
+                               tmp_path / "bad.py")
+    assert oracle.codes_for_error(outcome.error) == {"CNV101"}
+    assert outcome.line == TEXT_CNN_CONV_LINE
+    result = run_cli(tmp_path, "check", "bad.py", "--input-shape", "50")
+    assert result.returncode == 1
+    assert result.stdout.startswith(f"bad.py:{TEXT_CNN_CONV_LINE}:")
+    assert "CNV101" in result.stdout
 
 
 BIASED = """\

@@ -15,24 +15,25 @@ from conv_lint.source.directives import bad_directives, class_input_shapes, pars
         ("3,32,32", (3, 32, 32)),
         (" 3, 32 ,32 ", (3, 32, 32)),
         ("1,100", (1, 100)),  # C,L for Conv1d
+        ("50", (50,)),  # L: token ids for an Embedding, features for a Linear
         ("2,8,16,16", (2, 8, 16, 16)),  # C,D,H,W for Conv3d
         ("03,32,32", (3, 32, 32)),
     ],
 )
-def test_parse_shape_accepts_two_to_four_positive_integers(text, shape):
+def test_parse_shape_accepts_one_to_four_positive_integers(text, shape):
     assert parse_shape(text) == shape
 
 
 @pytest.mark.parametrize(
     "text",
-    ["abc", "", "3", "1,2,3,4,5", "3,0,32", "3,-1,32", "3x32x32", "3,,32", "3.0,32", "3,32,",
+    ["abc", "", "0", "-3", "1,2,3,4,5", "3,0,32", "3,-1,32", "3x32x32", "3,,32", "3.0,32", "3,32,",
      "3,²,2", "3 2,2"],
 )
 def test_parse_shape_rejects_anything_else_naming_the_value(text):
     with pytest.raises(ValueError) as raised:
         parse_shape(text)
     assert str(raised.value) == (
-        f"input shape must be 2 to 4 positive integers like 3,32,32, got {text!r}"
+        f"input shape must be 1 to 4 positive integers like 3,32,32, got {text!r}"
     )
 
 
@@ -98,9 +99,9 @@ def test_malformed_directive_is_ignored_and_reported_on_its_line():
         """)
     assert shapes == {}
     assert problems == [
-        (1, "conv-lint directive ignored: input shape must be 2 to 4 positive integers "
+        (1, "conv-lint directive ignored: input shape must be 1 to 4 positive integers "
             "like 3,32,32, got '3x32x32'"),
-        (5, "conv-lint directive ignored: input shape must be 2 to 4 positive integers "
+        (5, "conv-lint directive ignored: input shape must be 1 to 4 positive integers "
             "like 3,32,32, got ''"),
     ]
 
@@ -175,3 +176,17 @@ def test_a_shape_set_for_every_model_is_not_given_to_a_two_input_forward():
         "class MotionEncoder(nn.Module):",
         "class MotionEncoder(nn.Module):  # conv-lint: input-shape=3,32,32")
     assert [f.code for f in analyse(directed, "<stdin>").findings] == ["CNV101"]
+
+
+def test_a_one_axis_directive_is_a_sequence_length():
+    shapes, problems = shapes_and_problems("""\
+        # conv-lint: input-shape=50
+        class TextCNN(nn.Module):
+            pass
+
+        class Bag(nn.Module):  # conv-lint: input-shape=0
+            pass
+        """)
+    assert shapes == {"TextCNN": (50,)}
+    assert problems == [(5, "conv-lint directive ignored: input shape must be 1 to 4 positive "
+                            "integers like 3,32,32, got '0'")]

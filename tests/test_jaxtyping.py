@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 import torch
+import torch.nn as nn
 
 import oracle
 from conv_lint.algebra import sizes
@@ -27,7 +28,8 @@ from test_fixtures import compare_rows
 
 MODELS = sorted((Path(__file__).parent / "jaxtyping_models").glob("*.py"))
 # `x: Float[Tensor, "..."]` and the return annotation: what "unannotated" takes out
-ANNOTATION = re.compile(r":\s*(?:\w+\.)?(?:Float|Shaped|F)\[[^\]]*\]|->\s*Float\[[^\]]*\]")
+ANNOTATION = re.compile(r":\s*(?:\w+\.)?(?:Float|Shaped|F|Int|Int64)\[[^\]]*\]|"
+                        r"->\s*Float\[[^\]]*\]")
 
 
 def by_name(paths):
@@ -61,7 +63,7 @@ def run(path: Path, root: oracle.Root):
     inputs = len(inspect.signature(model.forward).parameters)
     try:
         with torch.no_grad():
-            model(*[oracle.zeros_for(root.shape)] * inputs)
+            model(*[oracle.zeros_for(root.shape, model)] * inputs)
     except Exception as error:  # noqa: BLE001 - torch raises several kinds
         return error, oracle.deepest_line_in(error, path)
     return None, None
@@ -174,3 +176,21 @@ def test_other_annotations_are_ignored(annotation):
     analysis = analyse(source)
     assert analysis.error is None and analysis.findings == []
     assert analysis.models[0].input_shape is None
+
+
+@pytest.mark.parametrize("annotation, ids", [
+    ('Int[Tensor, "b 50"]', (50,)), ('Int64[Tensor, "batch seq"]', ("seq",)),
+    ('jaxtyping.Int[torch.Tensor, "bs 7 50"]', (7, 50)),
+])
+def test_an_integer_annotation_gives_token_ids(annotation, ids):
+    """Token ids: `Int[Tensor, "b 50"]` is (N, 50), as the directive `input-shape=50`."""
+    source = ("import jaxtyping\nimport torch\nimport torch.nn as nn\nfrom jaxtyping import Int, "
+              "Int64\nfrom torch import Tensor\n\n\nclass Ids(nn.Module):\n"
+              "    def __init__(self):\n        super().__init__()\n"
+              "        self.embedding = nn.Embedding(100, 16)\n\n"
+              f"    def forward(self, ids: {annotation}):\n        return self.embedding(ids)\n")
+    (table,) = analyse(source).models
+    concrete = [40 if d == "seq" else d for d in ids]
+    real = nn.Embedding(100, 16)(torch.zeros(2, *concrete, dtype=torch.long)).shape
+    assert list(real[1:-1]) == concrete
+    assert table.layers[0].output_shape == [*ids, real[-1]]  # per sample, as explain shows

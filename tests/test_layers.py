@@ -45,6 +45,7 @@ class Case:
     kwargs: dict = field(default_factory=dict)
     shape: tuple = ()  # the input shape; N marks the batch axis
     merges_batch: bool = False  # the output merges the batch into an axis: that axis is unknown
+    integer: bool = False  # the input holds token ids (torch.long zeros), for embeddings
 
     def __str__(self) -> str:
         args = [repr(a) for a in self.args] + [f"{k}={v!r}" for k, v in self.kwargs.items()]
@@ -84,7 +85,8 @@ class Outcome:
 
 
 def run_torch(case: Case, shape: Optional[tuple] = None, batch: int = BATCH) -> Outcome:
-    x = torch.zeros([batch if d == N else d for d in (shape or case.shape)])
+    x = torch.zeros([batch if d == N else d for d in (shape or case.shape)],
+                    dtype=torch.long if case.integer else torch.float)
     params = None
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -93,7 +95,7 @@ def run_torch(case: Case, shape: Optional[tuple] = None, batch: int = BATCH) -> 
                 module = torch_object(case.name)(*case.args, **case.kwargs)
             except Exception as error:  # noqa: BLE001 - any error torch raises is the oracle
                 return Outcome("init", error)
-            params = sum(p.numel() for p in module.parameters())
+            params = parameter_count(module)
             call = lambda: module(x)  # noqa: E731
         elif case.where == "fn":
             call = lambda: torch_object(case.name)(x, *case.args, **case.kwargs)  # noqa: E731
@@ -105,6 +107,14 @@ def run_torch(case: Case, shape: Optional[tuple] = None, batch: int = BATCH) -> 
             return Outcome("forward", error, params=params)
     shape = tuple(y.shape) if isinstance(y, torch.Tensor) else None
     return Outcome("ok", shape=shape, params=params)
+
+
+def parameter_count(module) -> Optional[int]:
+    """sum(p.numel() for p in module.parameters()); None while a lazy layer has not run."""
+    parameters = list(module.parameters())
+    if any(nn.parameter.is_lazy(p) for p in parameters):
+        return None
+    return sum(p.numel() for p in parameters)
 
 
 @dataclass
@@ -154,6 +164,17 @@ _ERRORS = [(re.compile(pattern), set(codes.split())) for pattern, codes in [
      r"Only zero batch or zero channel inputs are supported|"
      r"Expected reduction dim( -?\d+)? to (have non-zero size|be specified)", "CNV105"),
     (r"padding='same' is not supported for strided convolutions", "CNV108"),
+    (r"expected weight to be divisible by \d+ at dimension 0|"
+     r"expected bias to be 1-dimensional with \d+ elements", "CNV109"),  # lazy convs' groups
+    (r"[Pp]adding_idx must be within num_embeddings|mode has to be one of sum, mean or max|"
+     r"'weight' must be 2-D|It is expected \w+ equals to 2|padding should be non-negative|"
+     r"to be divisible by the product of kernel_size|"
+     r"to match the calculated number of sliding blocks", "CNV110"),
+    (r"offsets has to be a 1D Tensor but got None|input has to be 1D or 2D Tensor|"
+     r"tuple index out of range", "CNV111"),  # the last: a lazy norm reading shape[1]
+    (r"array of sliding blocks as .*(must be at least one|too small \(non-positive\))|"
+     r"with possibly 0 batch size and (other )?non-zero dimensions|step must be nonzero",
+     "CNV105"),
     (r"must be divisible by (groups|num_groups)|divisible by num_groups|"
      r"Number of channels must be divisible by groups", "CNV109"),
     (r"groups must be a positive integer|Invalid padding string|padding_mode must be|"
@@ -435,7 +456,9 @@ def test_functions_accept_every_bound_argument_by_keyword():
                   "pixel_shuffle": (2,), "pixel_unshuffle": (2,), "unsqueeze": (0,),
                   "transpose": (0, 1), "permute": ((0, 1, 2, 3),), "softmax": (1,),
                   "log_softmax": (1,), "interpolate": (4,), "upsample": (4,),
-                  "swapaxes": (0, 1), "swapdims": (0, 1), "movedim": (0, 1), "tile": ((1, 1),)}
+                  "swapaxes": (0, 1), "swapdims": (0, 1), "movedim": (0, 1), "tile": ((1, 1),),
+                  "embedding": (torch.zeros(10, 3),), "fold": ((4, 5), 2), "unfold": (2,)}
+    own_inputs = {"embedding": torch.zeros(2, 5, dtype=torch.long), "fold": torch.zeros(2, 12, 12)}
     for qualname, kind in layers.FUNCTIONS.items():
         name = kind.name
         ranked = re.search(r"(\d)d$", name)
@@ -444,6 +467,7 @@ def test_functions_accept_every_bound_argument_by_keyword():
         bound = kind.bind([Tensor()] + list(args), {})
         assert bound is not None, qualname
         bound["input"] = torch.zeros(2, 4) if name == "t" else tensors[rank]  # t: <= 2D
+        bound["input"] = own_inputs.get(name, bound["input"])
         if qualname in _DOC_WITHOUT_DEFAULT:  # torch.squeeze takes no explicit dim=None
             bound = {k: v for k, v in bound.items() if v is not None}
         with warnings.catch_warnings():
@@ -1265,10 +1289,18 @@ GENERATED = {f"torch.nn.{kind}{rank}d"
              for rank in (1, 2, 3)}
 GENERATED |= {f"torch.nn.functional.{name}" for name in (
     "max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool3d", "lp_pool2d")}
+GENERATED.add("torch.nn.functional.embedding")  # its weight is a tensor: test_embedding_fold.py
+
+
+def all_cases() -> list:
+    """Every explicit case, with those of the families tested in files of their own."""
+    import test_embedding_fold  # noqa: F401 - its producers join CASE_PRODUCERS
+
+    return [case for build in CASE_PRODUCERS for case in build()]
 
 
 def test_every_entry_is_run_against_torch():
-    cases = [case for build in CASE_PRODUCERS for case in build()]
+    cases = all_cases()
     covered = GENERATED | {case.name for case in cases}
     missing = [name for name in list(layers.LAYERS) + list(layers.FUNCTIONS)
                if name not in covered]
@@ -1290,7 +1322,7 @@ def test_problems_say_when_torch_raises():
 
 def _valid_cases() -> list:
     """The explicit cases the catalogue finds nothing wrong with (torch runs them all)."""
-    cases = [case for build in CASE_PRODUCERS for case in build()]
+    cases = all_cases()
     return [(case, pred) for case, pred in ((c, predict(c)) for c in cases)
             if not pred.check and not pred.problems]
 

@@ -24,6 +24,7 @@ from conv_lint.engine import Analysis, Finding
 from conv_lint.plugin import ConvLintPlugin, option_name, parse_rule_options
 from conv_lint.rules import RULES
 from conv_lint.rules.base import Options
+from test_cli import TEXT_CNN, TEXT_CNN_CONV_LINE
 
 CLEAN_LENET = """\
 import torch
@@ -66,7 +67,7 @@ class LeNet(nn.Module):
 """
 MISMATCH_CALL = "self.conv2("
 
-BAD_VALUE_ERROR = ("flake8: error: --conv-input-shape: input shape must be 2 to 4 positive "
+BAD_VALUE_ERROR = ("flake8: error: --conv-input-shape: input shape must be 1 to 4 positive "
                    "integers like 3,32,32, got '3,x'")
 
 # Runs flake8 in-process, then reports which modules got imported (as the last stdout line).
@@ -171,6 +172,24 @@ def test_good_input_shape_in_setup_cfg_is_accepted(tmp_path):
     write(tmp_path, "setup.cfg", "[flake8]\nconv-input-shape = 3, 32, 32\n")
     result = flake8(tmp_path, "--select", "CNV", "lenet.py")
     assert (result.returncode, result.stdout, result.stderr) == (0, "", "")
+
+
+@pytest.mark.parametrize("where", ["command line", "setup.cfg"])
+def test_a_one_axis_input_shape_gives_token_ids(tmp_path, where):
+    """`--conv-input-shape 50`: (N, 50) token ids; the Conv1d fed (N, 50, 32) fails in torch
+    (on long zeros) where the plugin says."""
+    path = write(tmp_path, "textcnn.py", TEXT_CNN)
+    outcome = oracle.run_model(oracle.load_fixture(path).TextCNN(), (50,), path)
+    assert oracle.codes_for_error(outcome.error) == {"CNV101"}
+    assert outcome.line == TEXT_CNN_CONV_LINE
+    args = ["--conv-input-shape", "50"] if where == "command line" else []
+    if where == "setup.cfg":
+        write(tmp_path, "setup.cfg", "[flake8]\nconv-input-shape = 50\n")
+    result = flake8(tmp_path, "--select", "CNV", *args, "textcnn.py")
+    assert result.stdout.startswith(f"textcnn.py:{TEXT_CNN_CONV_LINE}:"), result.stdout
+    assert "CNV101 convs.0 expects 32 input channels but receives 50" in result.stdout
+    assert flake8(tmp_path, "--select", "CNV", "--conv-input-shape", "3,50",
+                  "textcnn.py").stdout == ""  # ids of another rank: not assumed to be these
 
 
 def test_parse_options_stores_the_shape_for_run(monkeypatch):

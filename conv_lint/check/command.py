@@ -48,7 +48,8 @@ def add_parser(commands: Any) -> None:
     check.add_argument("--stdin-filename", metavar="PATH",
                        help="the path of the source read from stdin (for config and output)")
     check.add_argument("--input-shape", type=shape_argument, metavar="C,H,W",
-                       help="per-sample input shape of models without a directive")
+                       help="per-sample input shape of models without a directive "
+                            "(C,L / C,H,W / C,D,H,W; L for token ids: 50)")
     for rule_field in rule_option_fields():  # the plugin's options, without its `conv-` prefix
         check.add_argument(
             "--" + config_file.option_key(rule_field.name), dest="rule_" + rule_field.name,

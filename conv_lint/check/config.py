@@ -3,7 +3,7 @@
     [tool.conv-lint]
     select = ["CNV"]
     ignore = ["CNV204"]
-    input-shape = "3,32,32"          # or [3, 32, 32]
+    input-shape = "3,32,32"          # or [3, 32, 32]; token ids: 50 (or "50", [50])
     exclude = ["legacy/"]            # replaces the default excludes
     extend-exclude = ["*_pb2.py"]    # adds to them
     padding-policy = "strict"        # every design-rule option, kebab-case
@@ -140,6 +140,8 @@ def _input_shape(config: Config, value: Any) -> None:
         if not all(isinstance(size, int) and not isinstance(size, bool) for size in value):
             raise ValueError(f"expected integers, got {value!r}")
         value = ",".join(str(size) for size in value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)  # one axis: a sequence of token ids, input-shape = 50
     if not isinstance(value, str):
         raise ValueError(f'expected "C,H,W" or [C, H, W], got {value!r}')
     config.input_shape = parse_shape(value)

@@ -22,8 +22,9 @@ from conv_lint.records import record
 
 SPATIAL_SYMBOLS = {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}
 # Layers whose rank tells the rank of an input that has none configured (not BatchNorm1d: 2D or 3D).
-_RANKED = re.compile(r"^(Conv|ConvTranspose|MaxPool|AvgPool|Adaptive\w+Pool|LPPool|BatchNorm[23]|"
-                     r"InstanceNorm[23]|max_pool|avg_pool|adaptive_\w+pool|lp_pool)\D*(\d)d$")
+_RANKED = re.compile(r"^(Lazy)?(Conv|ConvTranspose|MaxPool|AvgPool|Adaptive\w+Pool|LPPool|"
+                     r"BatchNorm[23]|InstanceNorm[23]|max_pool|avg_pool|adaptive_\w+pool|"
+                     r"lp_pool)\D*(\d)d$")
 
 
 @record
@@ -113,6 +114,8 @@ class ShapeFlow:
             result = unknown_result(args)
         if row is not None and isinstance(result, Tensor):
             row.output = result.shape
+        if row is not None and row.params is None:  # a lazy layer is built by its first call
+            row.type, row.params = module.type_name, self.param_count(module)
         return result
 
     def _apply_in_turn(self, children: list, args, kwargs, node, frame):
@@ -142,10 +145,19 @@ class ShapeFlow:
         node = layer.node if node is None else node
         tensor = args[0] if args else kwargs.get("input", UNKNOWN)
         name = self.names.get(id(layer), layer.kind.name)
-        if not isinstance(tensor, Tensor):
+        if not isinstance(tensor, Tensor) or layer.kind.family.extra_inputs and (
+                len(args) > 1 or kwargs):  # EmbeddingBag(ids, offsets): not followed
             self._receive(layer, None)
-            return Tensor(origin=name)
-        return self._run(layer.kind, layer.bound, tensor, node, name, layer)
+            result = Tensor(origin=name)
+        else:
+            result = self._run(layer.kind, layer.bound, tensor, node, name, layer)
+        # torch builds a lazy layer at its first call, from that input: an input unknown, or
+        # under an undecided `if`, leaves its in-size unknown for good
+        known = isinstance(tensor, Tensor) and not self.uncertain
+        built = layer.kind.materialised(layer.bound, tensor.shape if known else None)
+        if built is not None:
+            layer.bound = built
+        return result
 
     def _apply_function(self, kind, args, kwargs, complete, node, qualname: str):
         if not complete or not args and "input" not in kwargs:
@@ -196,11 +208,14 @@ class ShapeFlow:
         if lazy is None or lazy.settled:
             return
         match = _RANKED.match(kind.name)
-        if match is None:  # a layer of any rank (Linear, Flatten...): the configured shape
-            if lazy.candidate is not None and not kind.elementwise:
-                lazy.settled, lazy.shape = True, (sizes.BATCH,) + tuple(lazy.candidate)
+        if match is None:  # a layer of any rank (Linear, Flatten, Embedding): the configured
+            # shape, if it can be its input (ids: only a sequence length, one axis)
+            candidate = lazy.candidate
+            if candidate is not None and (len(candidate) == 1 if kind.family.token_ids
+                                          else not kind.elementwise):
+                lazy.shape, lazy.settled = (sizes.BATCH,) + tuple(candidate), True
             return
-        rank = int(match.group(2))
+        rank = int(match.group(3))
         lazy.settled = True
         if lazy.candidate is not None and len(lazy.candidate) == rank + 1:
             lazy.shape = (sizes.BATCH,) + tuple(lazy.candidate)

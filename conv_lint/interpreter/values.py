@@ -85,7 +85,7 @@ class Layer(Module):
 
     @property
     def type_name(self) -> str:  # type: ignore[override]
-        return self.kind.name
+        return self.kind.type_name(self.bound)
 
 
 @record(eq=False)

@@ -200,6 +200,8 @@ class Family:
 
     elementwise = False  # the output has the input's shape, whatever it is
     reads_batch = False  # its arguments may hold the batch size (x.size(0)) as sizes.BATCH
+    extra_inputs = False  # its forward takes more tensors than one (EmbeddingBag's offsets)
+    token_ids = False  # its input is token ids of any rank (Embedding)
 
     def check(self, bound: dict) -> list:
         return []
@@ -218,6 +220,14 @@ class Family:
         return None
 
     def out_channels(self, bound: dict) -> Optional[Channels]:
+        return None
+
+    def materialised(self, bound: dict, shape: Optional[Shape]) -> Optional[dict]:
+        """A lazy layer's arguments once a call on ``shape`` fixed its in-size, else None."""
+        return None
+
+    def becomes(self, bound: dict) -> Optional[str]:
+        """The class torch turns the module into (a lazy layer after its first call)."""
         return None
 
     def demands(self, bound: dict, shape: Shape) -> dict:

@@ -9,7 +9,10 @@ from conv_lint.layers.axes import Expand, MatrixTranspose, MoveDim, Repeat
 from conv_lint.layers.base import Family
 from conv_lint.layers.convolution import Conv
 from conv_lint.layers.elementwise import GLU, ChannelShuffle, Elementwise, PReLU
+from conv_lint.layers.embedding import Embedding, EmbeddingFunction
 from conv_lint.layers.entry import LayerType
+from conv_lint.layers.fold import Fold, Unfold
+from conv_lint.layers.lazy import Lazy
 from conv_lint.layers.linear import Linear
 from conv_lint.layers.normalisation import (
     BatchNorm, GroupNorm, InstanceNorm, LayerNorm, LocalResponseNorm,
@@ -75,6 +78,18 @@ for _n in (1, 2, 3):
     _nn(f"ReplicationPad{_n}d", "padding", Pad(_n, "replicate"))
     _nn(f"CircularPad{_n}d", "padding", Pad(_n, "circular"))
 
+# lazy layers: the eager constructor's parameters without the in-size (see layers/lazy.py)
+_LAZY_NORM = "eps=1e-05, momentum=0.1, affine=True, track_running_stats=True, device=None, " \
+             "dtype=None, *, bias=True"
+for _n in (1, 2, 3):
+    for _kind, _params in (("Conv", _CONV), ("ConvTranspose", _CONV_T)):
+        _eager = LAYERS[f"torch.nn.{_kind}{_n}d"]
+        _nn(f"Lazy{_kind}{_n}d", _params.replace("in_channels, ", ""),
+            Lazy(_eager, "in_channels", ("in_channels", "out_channels"), rank=_n))
+    for _kind in ("BatchNorm", "InstanceNorm"):
+        _nn(f"Lazy{_kind}{_n}d", _LAZY_NORM,
+            Lazy(LAYERS[f"torch.nn.{_kind}{_n}d"], "num_features", ("num_features",)))
+
 _nn("SyncBatchNorm", "num_features, eps=1e-05, momentum=0.1, affine=True, "
                      "track_running_stats=True, process_group=None, device=None, dtype=None, *, "
                      "bias=True", BatchNorm(()))
@@ -88,6 +103,17 @@ _nn("LocalResponseNorm", "size, alpha=0.0001, beta=0.75, k=1.0", LocalResponseNo
 _nn("Linear", "in_features, out_features, bias=True, device=None, dtype=None", Linear())
 _nn("Bilinear", "in1_features, in2_features, out_features, bias=True, device=None, dtype=None",
     Linear(("in1_features", "in2_features")))
+_nn("LazyLinear", "out_features, bias=True, device=None, dtype=None",
+    Lazy(LAYERS["torch.nn.Linear"], "in_features", ("in_features", "out_features"), axis=-1))
+_nn("Embedding", "num_embeddings, embedding_dim, padding_idx=None, max_norm=None, "
+                 "norm_type=2.0, scale_grad_by_freq=False, sparse=False, _weight=None, "
+                 "_freeze=False, device=None, dtype=None", Embedding())
+_nn("EmbeddingBag", "num_embeddings, embedding_dim, max_norm=None, norm_type=2.0, "
+                    "scale_grad_by_freq=False, mode='mean', sparse=False, _weight=None, "
+                    "include_last_offset=False, padding_idx=None, device=None, dtype=None",
+    Embedding(bag=True))
+_nn("Fold", "output_size, kernel_size, dilation=1, padding=0, stride=1", Fold())
+_nn("Unfold", "kernel_size, dilation=1, padding=0, stride=1", Unfold())
 _nn("Identity", "*args, **kwargs", Elementwise())
 _nn("Flatten", "start_dim=1, end_dim=-1", Flatten())
 _nn("Unflatten", "dim, unflattened_size", Unflatten())
@@ -182,6 +208,10 @@ _fn(_F + "pad", "input, pad, mode='constant', value=None", Pad())
 _fn(_F + "layer_norm", "input, normalized_shape, weight=None, bias=None, eps=1e-05",
     LayerNorm(functional=True))
 _fn(_F + "group_norm", "input, num_groups, weight=None, bias=None, eps=1e-05", GroupNorm())
+_fn(_F + "embedding", "input, weight, padding_idx=None, max_norm=None, norm_type=2.0, "
+                      "scale_grad_by_freq=False, sparse=False", EmbeddingFunction())
+_fn(_F + "fold", "input, output_size, kernel_size, dilation=1, padding=0, stride=1", Fold())
+_fn(_F + "unfold", "input, kernel_size, dilation=1, padding=0, stride=1", Unfold())
 _fn(_F + "pixel_shuffle", "input, upscale_factor", PixelShuffle("upscale_factor"))
 _fn(_F + "pixel_unshuffle", "input, downscale_factor", PixelShuffle("downscale_factor"))
 

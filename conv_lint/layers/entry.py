@@ -56,6 +56,14 @@ class LayerType:
     def elementwise(self) -> bool:
         return self.family.elementwise
 
+    def type_name(self, bound: dict) -> str:
+        """The module's class as torch names it: a lazy layer that has run is the eager one."""
+        return self.family.becomes(bound) or self.name
+
+    def materialised(self, bound: dict, shape: Optional[Shape]) -> Optional[dict]:
+        """A lazy layer's arguments once a call on ``shape`` fixed its in-size, else None."""
+        return None if self.is_call else self.family.materialised(bound, shape)
+
     def bind(self, args: list, kwargs: dict) -> Optional[dict]:
         """Call arguments by parameter name, defaults filled; None if Python could not bind."""
         try:

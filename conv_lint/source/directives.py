@@ -16,8 +16,8 @@ from __future__ import annotations
 import re
 from typing import NamedTuple, Optional
 
-_MIN_AXES, _MAX_AXES = 2, 4  # C,L / C,H,W / C,D,H,W
-_SHAPE_HELP = "input shape must be 2 to 4 positive integers like 3,32,32"
+_MIN_AXES, _MAX_AXES = 1, 4  # L (token ids, features) / C,L / C,H,W / C,D,H,W
+_SHAPE_HELP = "input shape must be 1 to 4 positive integers like 3,32,32"
 
 # `# conv-lint: key=value`; the value runs to the end of the comment (or a second `#`).
 _DIRECTIVE = re.compile(r"#\s*conv-lint\s*:\s*(?P<key>[\w-]*)\s*(?:=\s*(?P<value>[^#]*))?")
@@ -28,7 +28,7 @@ _INPUT_SHAPE = "input-shape"
 
 
 def parse_shape(text: str) -> tuple[int, ...]:
-    """``"3, 32, 32"`` -> ``(3, 32, 32)``; ValueError unless 2 to 4 positive integers."""
+    """``"3, 32, 32"`` -> ``(3, 32, 32)``; ValueError unless 1 to 4 positive integers."""
     parts = [part.strip() for part in text.split(",")]
     digits = all(part.isascii() and part.isdigit() for part in parts)  # no "²", "-1", "3.0"
     if not (digits and _MIN_AXES <= len(parts) <= _MAX_AXES) or any(int(p) == 0 for p in parts):
