@@ -376,7 +376,9 @@ def forward_call_sites(model: torch.nn.Module, shape: tuple[int, ...]) -> set:
         frame = sys._getframe(2)
         while frame is not None and "/torch/" in frame.f_code.co_filename:
             frame = frame.f_back
-        return (frame.f_code.co_filename, frame.f_lineno) if frame is not None else ("", 0)
+        if frame is None:
+            return "", 0, 0
+        return frame.f_code.co_filename, frame.f_lineno, frame.f_lasti  # lasti: which call
 
     def written_as_call(name: str, filename: str, line: int) -> bool:
         """``x.add(y)`` is a call, ``x + y`` (the same function to torch) an operator."""
@@ -397,9 +399,9 @@ def forward_call_sites(model: torch.nn.Module, shape: tuple[int, ...]) -> set:
             name = getattr(func, "__name__", "")
             if not inside_torch[0] and not name.startswith("__") and gives_tensors(result) \
                     and any(isinstance(a, torch.Tensor) for a in args):
-                filename, line = caller()
+                filename, line, instruction = caller()
                 if written_as_call(name, filename, line):
-                    sites.add((line, name))
+                    sites.add((line, name, instruction))
             return result
 
     def torch_layer(module) -> bool:  # a container's forward only calls its children
@@ -414,12 +416,12 @@ def forward_call_sites(model: torch.nn.Module, shape: tuple[int, ...]) -> set:
     def after(module, args, output):
         inside_torch[0] -= torch_layer(module)
 
+    x = zeros_for(shape, model)  # which may run the model once: before the hooks
     handles = []
     for name, module in model.named_modules():
         if name:
             handles.append(module.register_forward_pre_hook(before))
             handles.append(module.register_forward_hook(after))
-    x = zeros_for(shape)
     try:
         with torch.no_grad(), Functions():
             model(x)

@@ -74,11 +74,11 @@ def test_a_function_outside_the_catalogue_is_where_shapes_are_lost(tmp_path):
     sites = torch_sites(tmp_path, FFT_NET, "SpectralNet", (3, 32, 32))
     loss_line = 15  # torch.fft.rfft2: the calls before it are known, those after pass it on
     assert model.calls == len(sites)
-    assert model.known_calls == sum(1 for line, _ in sites if line < loss_line)
+    assert model.known_calls == sum(1 for line, *_ in sites if line < loss_line)
     assert [(lost.line, lost.call, lost.reason) for lost in model.lost] == [
         (loss_line, "torch.fft.rfft2(...)", "torch.fft.rfft2 not modelled")]
     assert model.loss_reasons.count("after a shape lost earlier") == \
-        sum(1 for line, _ in sites if line >= loss_line) - 1  # .abs() on its line, and later
+        sum(1 for line, *_ in sites if line >= loss_line) - 1  # .abs() on its line, and later
 
 
 SIAMESE = """
