@@ -172,3 +172,25 @@ def test_explain_json_and_stats_carry_the_census(tmp_path):
     document = stats.render_json(totals)
     assert (document["calls"], document["known"]) == (2 * model.calls, 2 * model.known_calls)
     assert document["losses"]["torch.fft.rfft2 not modelled"] == 2
+
+
+def test_a_module_passed_to_the_constructor_is_the_reason_when_it_was_not_given():
+    model = census("""
+        import torch
+        import torch.nn as nn
+
+
+        class VGG(nn.Module):
+            def __init__(self, features, num_classes=1000):
+                super().__init__()
+                self.features = features
+                self.classifier = nn.Linear(512 * 7 * 7, num_classes)
+
+            def forward(self, x):
+                x = self.features(x)
+                return self.classifier(torch.flatten(x, 1))
+    """)
+    assert [(lost.call, lost.reason) for lost in model.lost] == [
+        ("self.features(...)",
+         "self.features comes from a constructor argument the model was built without")]
+    assert (model.calls, model.known_calls) == (3, 0)

@@ -14,12 +14,16 @@ from typing import Any, Optional
 
 import libcst as cst
 
-from conv_lint.interpreter.callables import Qualified
+from conv_lint.algebra.symbols import SYMBOLIC
+from conv_lint.interpreter.callables import (
+    Builtin, DictMethod, ListMethod, Qualified, StrFormat,
+)
 from conv_lint.interpreter.forward import display_name
-from conv_lint.interpreter.modules import modelled_function
+from conv_lint.interpreter.modules import ContainerMethod, ReturnsSelf, modelled_function
 from conv_lint.interpreter.tensor_calls import TensorMethod, modelled_method
 from conv_lint.interpreter.values import (
-    UNKNOWN, Container, Layer, Module, OpaqueModule, Tensor, UserModule, plain,
+    UNKNOWN, ClassRef, Container, FunctionRef, Layer, Module, OpaqueModule, Tensor, UserModule,
+    plain,
 )
 from conv_lint.records import record
 
@@ -33,6 +37,8 @@ _INPUT_NOT_SIZED = ("the input's shape is not set (no input shape given, and no 
                     "its rank)")
 _LOST_BETWEEN = ("its input's shape was lost before it, between calls (an operator, indexing, "
                  "a loop or a branch not followed)")
+_PYTHON_CALLABLES = (FunctionRef, ClassRef, Builtin, DictMethod, ListMethod, StrFormat,
+                     ContainerMethod, ReturnsSelf)
 _MODULE_RUNNERS = frozenset({"torch.nn.parallel.data_parallel"})  # module(*inputs)
 _CODE = cst.Module([])
 
@@ -111,12 +117,15 @@ class CallCensus:
     def _loss_reason(self, visit: CallVisit) -> Optional[str]:
         """Why ``visit`` gave no shape; None when it only passed on a shape lost before it (or
         lost inside a module's own forward, where the call that lost it is counted)."""
+        callee = visit.callee
+        unknown = _unknown_callee(callee, visit.node)  # the first cause, whatever it got
+        if unknown is not None:
+            return unknown
         if any(t.lazy is not None and not t.lazy.settled for t in visit.inputs):
             return _INPUT_NOT_SIZED
         lost = [t for t in visit.inputs if not has_shape(t)]
         if lost:  # passed on from a counted call, or lost between calls
             return None if any(id(t) in self._made_by_calls for t in lost) else _LOST_BETWEEN
-        callee = visit.callee
         if isinstance(callee, OpaqueModule):
             return f"{short_name(callee.qualname)} not modelled"
         if isinstance(callee, Layer):
@@ -140,8 +149,7 @@ class CallCensus:
         if isinstance(callee, Qualified):
             return self._function_reason(display_name(callee.name),
                                          modelled_function(callee.name), visit)
-        return f"{callee_text(visit.node)} is not known (built by code the analysis does not " \
-               f"follow)"
+        return None
 
     def _function_reason(self, name: str, modelled: bool, visit: CallVisit) -> str:
         if not modelled:
@@ -160,15 +168,14 @@ def short_name(qualname: str) -> str:
 
 def _counted(callee) -> bool:
     """Calls whose result is a tensor: modules (not ModuleList / ModuleDict, which have no
-    forward), tensor methods but size() and the like, library functions, unknown callables.
-    The project's own functions are not counted: the calls inside them are."""
+    forward), tensor methods but size() and the like, library functions, callables not known.
+    The project's own functions are not counted (the calls inside them are), nor Python's
+    builtins, classes and the methods of lists, dicts and modules (``.to()``)."""
     if isinstance(callee, Container):
         return callee.kind_name == "Sequential"
-    if isinstance(callee, Module):
-        return True
     if isinstance(callee, TensorMethod):
         return callee.name not in _NOT_TENSOR_RESULTS
-    return isinstance(callee, Qualified) or callee is UNKNOWN
+    return not isinstance(callee, _PYTHON_CALLABLES)
 
 
 def has_shape(result) -> bool:
@@ -180,6 +187,16 @@ def has_shape(result) -> bool:
         return all(has_shape(item) or item is None for item in result) \
             and any(item is not None for item in result)
     return False
+
+
+def _unknown_callee(callee, node) -> Optional[str]:
+    """Why the thing called is not known, if it is not: nothing it is given can come through."""
+    if isinstance(callee, (Module, TensorMethod, Qualified)):
+        return None
+    if isinstance(callee, SYMBOLIC):
+        return f"{callee_text(node)} comes from a constructor argument the model was built " \
+               f"without"
+    return f"{callee_text(node)} is not known (built by code the analysis does not follow)"
 
 
 def _tensors_in(result) -> list:
