@@ -71,6 +71,9 @@ def test_without_a_file_name_there_are_no_siblings():
     "from pkg.blocks import Block",
     "import pkg.blocks as B\nBlock = B.Block",
     "from .layers import Block",  # re-exported by layers/__init__.py, two hops
+    "from .blocks import *",
+    "from pkg.blocks import *",
+    "from .layers import *",  # layers/__init__.py's own import, starred on
     "from ..pkg.blocks import Block",  # beyond the top package: unknown
 ])
 def test_import_forms_resolve_a_sibling_class(tmp_path, importer):
@@ -207,3 +210,42 @@ def test_the_top_package_root_is_found_by_walking_up(tmp_path):
     assert found.module_path("a.b.d") == str(tmp_path / "a" / "b" / "d" / "__init__.py")
     assert found.module_path("a.nothing") is None and found.module_path("torch.nn") is None
     assert project.Project("<stdin>").root is None
+
+
+def test_a_star_import_binds_only_what_all_lists(tmp_path):
+    write_package(tmp_path, {
+        "pkg/__init__.py": "",
+        "pkg/blocks.py": """
+            import torch.nn as nn
+
+            __all__ = ["stem"]
+
+
+            def stem():
+                return nn.Conv2d(3, 8, 3)
+
+
+            def head():
+                return nn.Linear(7, 10)
+            """,
+        "pkg/model.py": """
+            import torch.nn as nn
+            from .blocks import *
+
+
+            class Net(nn.Module):
+                def __init__(self):
+                    super().__init__()
+                    self.stem = stem()
+                    self.head = head()
+
+                def forward(self, x):
+                    return self.head(self.stem(x).mean((2, 3)))
+            """,
+    })
+    analysis = lint(tmp_path / "pkg" / "model.py", (3, 16, 16))
+    assert analysis.findings == []  # head is not exported: unknown, silent
+    rows = {row.name: row.output_shape for row in analysis.models[0].layers}
+    import torch
+
+    assert rows == {"stem": list(torch.nn.Conv2d(3, 8, 3)(torch.zeros(1, 3, 16, 16)).shape[1:])}

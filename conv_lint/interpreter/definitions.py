@@ -13,7 +13,7 @@ from conv_lint.interpreter.callables import Builtin, Qualified
 from conv_lint.interpreter.classes import ClassInfo, class_info, decorated, subclasses_module
 from conv_lint.interpreter.frames import Frame, GiveUp, Return
 from conv_lint.interpreter.pyvalues import BUILTINS
-from conv_lint.interpreter.scopes import Scope
+from conv_lint.interpreter.scopes import Scope, star_exports
 from conv_lint.interpreter.toplevel import ABSENT, TopLevel
 from conv_lint.interpreter.values import UNKNOWN, ClassRef, FunctionRef
 from conv_lint.source import skim
@@ -37,6 +37,11 @@ class Definitions:
 
     def _collect(self, scope: Scope) -> None:
         previous, self.scope = self.scope, scope
+        for module in scope.imports.stars:  # before the bases are resolved: they may be its
+            star = self.resolver.module_scope(module)
+            if star is not None:
+                for name, qualname in star_exports(star, self._read_global).items():
+                    scope.imports.names.setdefault(name, qualname)
         try:
             self._collect_definitions(scope)
         finally:

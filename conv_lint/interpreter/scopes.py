@@ -42,6 +42,21 @@ class Scope:
         return value
 
 
+def star_exports(scope: Scope, read) -> dict:
+    """The names ``from module import *`` binds, as qualified names: ``__all__`` if the module
+    lists it plainly, else its public top-level names (its own imports included)."""
+    listed = read(scope, "__all__") if scope.top is not None and "__all__" in scope.top.writers \
+        else None
+    items = getattr(listed, "items", listed)
+    if isinstance(items, (tuple, list)) and all(isinstance(name, str) for name in items):
+        names = list(items)
+    else:
+        names = list(scope.classes) + list(scope.functions) + list(scope.imports.names)
+        names += list(scope.top.writers) if scope.top is not None else []
+        names = [name for name in names if not name.startswith("_")]
+    return {name: scope.imports.names.get(name, f"{scope.name}.{name}") for name in names}
+
+
 class Resolver:
     """Qualified names the file imports -> what the project (or a well-known stub) defines.
 
@@ -70,6 +85,13 @@ class Resolver:
         found = self._lookup(qualname, hops)
         self._found[qualname] = found
         return found
+
+    def module_scope(self, module: str) -> Optional[Scope]:
+        """The project's module ``module`` (dotted), built; None if it is not the project's."""
+        if is_foreign(module):
+            return None
+        path = self.project.module_path(module)
+        return None if path is None else self._scope(module, path, None)
 
     def _lookup(self, qualname: str, hops: int):
         from conv_lint import known

@@ -40,6 +40,7 @@ class ImportMap:
         them). ``preset``: names bound before the module's own imports (the stubs' ``nn``)."""
         self.package = package
         self.names: dict[str, str] = dict(preset or {})
+        self.stars: list[str] = []  # `from .layers import *`: the modules, in order
         for statement in _top_level_statements(module.body):
             for small in statement.body:
                 if isinstance(small, cst.Import):
@@ -59,14 +60,15 @@ class ImportMap:
                 self.names[head] = head
 
     def _add_import_from(self, node: cst.ImportFrom) -> None:
-        if isinstance(node.names, cst.ImportStar):
-            return
         base = dotted(node.module) if node.module is not None else ""
         if base is None:
             return
         if node.relative:
             base = _absolute(self.package, len(node.relative), base)
         if not base:
+            return
+        if isinstance(node.names, cst.ImportStar):
+            self.stars.append(base)  # its names are the interpreter's to find (scopes.py)
             return
         for alias in node.names:
             if not isinstance(alias.name, cst.Name):
