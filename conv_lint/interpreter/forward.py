@@ -149,7 +149,8 @@ class ShapeFlow:
         tensor = args[0] if args else kwargs["input"]
         if not isinstance(tensor, Tensor):
             return unknown_result(args)
-        bound = kind.bind([plain(a) for a in args], {k: plain(v) for k, v in kwargs.items()})
+        given = catalogue_value(kind)
+        bound = kind.bind([given(a) for a in args], {k: given(v) for k, v in kwargs.items()})
         if bound is None:
             return Tensor(origin=tensor.origin)
         return self._run(kind, bound, tensor, node, display_name(qualname), None)
@@ -259,6 +260,16 @@ def factory_tensor(args, kwargs) -> Tensor:
     if all(is_int(d) and d >= 0 for d in dims):
         return Tensor(tuple(dims))
     return Tensor()
+
+
+def catalogue_value(kind):
+    """What the catalogue sees of an argument: its plain value (values.plain), the batch size
+    kept for a family that reads it (cls_token.expand(x.size(0), -1, -1))."""
+    return _batch_kept if kind.family.reads_batch else plain
+
+
+def _batch_kept(value):
+    return value if value is sizes.BATCH else plain(value)
 
 
 def unknown_result(args):
