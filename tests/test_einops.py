@@ -288,6 +288,23 @@ def test_random_patterns_agree_with_einops():
     assert outcomes["ran"] >= 200 and outcomes["shape"] >= 40, outcomes
 
 
+def test_random_strings_agree_with_einops():
+    """Patterns typed wrong: every string einops runs or rejects, the catalogue follows."""
+    rng = random.Random(114)
+    alphabet = ["b", "c", "h", "w", "_", "1", "2", "3", "0", " ", " ", "(", ")", "...", ".",
+                "->", "->", "x1", "é"]
+    for _ in range(400):
+        pattern = "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 12)))
+        if "->" not in pattern:
+            pattern += " -> " + pattern[::-1]
+        operation = rng.choice(["rearrange", "repeat", "reduce", "Rearrange", "Reduce"])
+        shape = tuple(rng.choice([1, 2, 4]) for _ in range(rng.randint(0, 4)))
+        lengths = {name: rng.choice([1, 2]) for name in rng.sample(["b", "c", "h"], 1)} \
+            if rng.random() < 0.3 else {}
+        reduction = "sum" if "educe" in operation else None
+        assert_agree(operation, pattern, shape, lengths, reduction)
+
+
 # ---- symbolic sizes: a claim must hold at every size
 
 H = sizes.symbol("H")

@@ -32,13 +32,15 @@ class Einops(Family):
         lengths = b["axes_lengths"]
         pattern = parse(b["pattern"], operation, tuple(lengths))
         known = {name: _length(value) for name, value in lengths.items()}
-        if pattern is None or any(length is False for length in known.values()):
+        if pattern is None or self.layer and not pattern.sized:
             return None, []
         spelt = pattern.at_rank(len(shape), self.layer)
         if spelt is None:
             if pattern.left.ellipsis and len(shape) >= len(pattern.left.groups) - 1:
                 return None, []  # a layer's ninth ellipsis rank: a KeyError, not claimed
-            return None, [wrong_rank(pattern.ranks(), shape)]
+            return None, [wrong_rank(pattern.ranks(), shape)]  # einops checks the rank first
+        if not pattern.sized or any(length is False for length in known.values()):
+            return None, []
         left, right = spelt
         for axis in pattern.left.identifiers | pattern.right.identifiers:
             if isinstance(axis, Anonymous):

@@ -1,9 +1,10 @@
 """einops patterns read as einops 0.8 reads them: ``'b c (h p1) (w p2) -> b (h w) (p1 p2 c)'``.
 
 :func:`parse` answers None wherever einops rejects the pattern itself (a syntax error, an axis
-on one side only, a length given for an axis the pattern does not use, a group with two
-unknown axes): those are not shape bugs, so the result is unknown and nothing is said. What
-depends on the input, the rank and the axis sizes, is the families' (``layers/einops.py``).
+on one side only); a Pattern that is not ``sized`` (a length given for an axis the pattern
+does not use, a group with two unknown axes) is rejected too, but after einops checks the
+rank. Those are not shape bugs: the result is unknown and nothing is said. What depends on
+the input, the rank and the axis sizes, is the families' (``layers/einops.py``).
 """
 
 from __future__ import annotations
@@ -50,6 +51,9 @@ class Pattern:
 
     left: Side
     right: Side
+    # False when einops raises on the lengths given once the rank is right (a length for an
+    # axis not in the pattern, a group of two unknown axes): a layer raises so at construction
+    sized: bool = True
 
     def ranks(self) -> str:
         """The ranks the pattern takes, as CNV111 words them."""
@@ -110,13 +114,10 @@ def _checked(pattern: str, operation: str, names: tuple) -> Pattern:
     elif operation not in REDUCTIONS or new:
         raise PatternError("reduction")
     used = left.identifiers | right.identifiers
-    if any(not valid_name(n) or n not in used for n in names):
-        raise PatternError("lengths given")
-    for group in left.groups:
-        if group != ELLIPSIS and sum(
-                1 for a in group if not isinstance(a, Anonymous) and a not in names) > 1:
-            raise PatternError("cannot infer")
-    return Pattern(left, right)
+    sized = all(valid_name(n) and n in used for n in names) and not any(
+        group != ELLIPSIS and sum(1 for a in group if not isinstance(a, Anonymous)
+                                  and a not in names) > 1 for group in left.groups)
+    return Pattern(left, right, sized)
 
 
 def side(text: str) -> Side:
