@@ -193,9 +193,9 @@ class ShapeFlow:
         if lazy is None or lazy.settled:
             return
         match = _RANKED.match(kind.name)
-        if match is None:
+        rank = int(match.group(2)) if match else kind.family.spatial_rank(bound)
+        if rank not in SPATIAL_SYMBOLS:
             return
-        rank = int(match.group(2))
         lazy.settled = True
         if lazy.candidate is not None and len(lazy.candidate) == rank + 1:
             lazy.shape = (sizes.BATCH,) + tuple(lazy.candidate)

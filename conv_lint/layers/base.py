@@ -217,6 +217,11 @@ class Family:
     def in_channels(self, bound: dict) -> Optional[Channels]:
         return None
 
+    def spatial_rank(self, bound: dict) -> Optional[int]:
+        """The spatial axes an input must have (batch and channels first), when the arguments
+        alone say so and the named convs, pools and norms do not: an einops pattern's."""
+        return None
+
     def out_channels(self, bound: dict) -> Optional[Channels]:
         return None
 

@@ -8,6 +8,7 @@ from typing import Optional
 from conv_lint.layers.axes import Expand, MatrixTranspose, MoveDim, Repeat
 from conv_lint.layers.base import Family
 from conv_lint.layers.convolution import Conv
+from conv_lint.layers.einmix import EinMix
 from conv_lint.layers.einops import Einops
 from conv_lint.layers.elementwise import GLU, ChannelShuffle, Elementwise, PReLU
 from conv_lint.layers.entry import LayerType
@@ -244,6 +245,8 @@ _fn("einops.rearrange", "tensor, pattern, **axes_lengths", Einops("rearrange"))
 _fn("einops.repeat", "tensor, pattern, **axes_lengths", Einops("repeat"))
 _fn("einops.reduce", "tensor, pattern, reduction, **axes_lengths", Einops())
 for _name, _params, _family in (("Rearrange", "pattern, **axes_lengths", Einops("rearrange", True)),
-                                ("Reduce", "pattern, reduction, **axes_lengths", Einops("", True))):
+                                ("Reduce", "pattern, reduction, **axes_lengths", Einops("", True)),
+                                ("EinMix", "pattern, weight_shape, bias_shape=None, **axes_lengths",
+                                 EinMix())):
     LAYERS[f"einops.layers.torch.{_name}"] = LayerType(_name, f"einops.layers.torch.{_name}",
                                                        _params, _family)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Optional
 
 from conv_lint.algebra import sizes
+from conv_lint.algebra.symbols import Poly
 from conv_lint.layers.base import Family, Problem, Shape, differs, dim_text, shape_text, wrong_rank
 from conv_lint.layers.einops_patterns import Anonymous, parse
 
@@ -57,14 +58,21 @@ class Einops(Family):
             return None, []
         return tuple(_size([known[axis] for axis in group]) for group in right), []
 
+    def spatial_rank(self, b: dict) -> Optional[int]:
+        pattern = parse(b["pattern"], self.operation or b["reduction"], tuple(b["axes_lengths"]))
+        if pattern is None or pattern.left.ellipsis:
+            return None
+        return len(pattern.left.groups) - 2
+
 
 def _length(value):
-    """A length given as a keyword: a positive int, the batch size, a symbolic size; None when
+    """A length given as a keyword: a positive int, the batch size, a symbolic size or channel
+    count; None when
     unknown; False when einops would go on with a value torch then rejects (not claimed)."""
     if type(value) is int:
         return value if value > 0 else False
-    if value is sizes.BATCH or isinstance(value, (sizes.Expr, sizes.Product)):
-        return value
+    if value is sizes.BATCH or isinstance(value, (sizes.Expr, sizes.Product, Poly)):
+        return value  # a Poly: a constructor's parameter (p1=patch_height), >= 1
     return False if isinstance(value, (bool, float, str)) else None
 
 
