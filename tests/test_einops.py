@@ -380,6 +380,12 @@ SYMBOLIC = [
     ("reduce", "b c (h 2) -> b c h", (2, 3, H.then((4, 2, 1))), {}, "mean"),
     ("reduce", "b c (h 2) -> b c h", (2, 3, H.then((4, 1, 1))), {}, "mean"),
     ("repeat", "b h -> b (h k)", (2, H), {"k": 3}),
+    # lengths read from a tensor: B, C, H, W = x.shape, then 'b (h w) c -> b c h w'
+    ("rearrange", "b (h w) c -> b c h w", (2, sizes.product([H, H.then((1, 0, 2))]), 3),
+     {"h": H}),
+    ("rearrange", "b (h w) c -> b c h w", (2, sizes.product([H, H.then((1, 0, 2))]), 3),
+     {"h": H, "w": H.then((1, 0, 2))}),
+    ("rearrange", "b (h w) c -> b c h w", (2, H, 3), {"h": H}),
 ]
 
 
@@ -391,9 +397,10 @@ def test_symbolic_sizes_hold_at_every_size(case):
     outcomes = []
     for h in values:
         concrete = tuple(sizes.value_at(d, {"H": h}) for d in shape)
-        if any(d is None or d < 1 for d in concrete):
+        given = {k: sizes.value_at(v, {"H": h}) for k, v in lengths.items()}
+        if any(d is None or d < 1 for d in concrete + tuple(given.values())):
             continue  # not a valid input size
-        outcomes.append((h, *run_einops(operation, pattern, concrete, lengths, *reduction)))
+        outcomes.append((h, *run_einops(operation, pattern, concrete, given, *reduction)))
     assert outcomes
     if problems:  # every size fails, and with this code
         for h, out, error in outcomes:
@@ -514,6 +521,27 @@ class PatchEmbedding(nn.Module):
 
     def forward(self, x):
         return self.net(x)  # expect: CNV103
+''',
+    "tokens back to a map, sized from x.shape": '''
+import torch.nn as nn
+from einops import rearrange
+
+
+# oracle: input-shape=32,8,6
+class Block(nn.Module):
+    def __init__(self, dim=32):
+        super().__init__()
+        self.conv = nn.Conv2d(dim, dim, 3, padding=1)
+        self.norm = nn.LayerNorm(dim)
+        self.fc = nn.Linear(dim, 10)
+
+    def forward(self, x):
+        x = self.conv(x)
+        B, C, H, W = x.shape
+        x = self.norm(rearrange(x, "b c h w -> b (h w) c"))
+        x = self.conv(rearrange(x, "b (h w) c -> b c h w", h=H, w=W))
+        x = rearrange(rearrange(x, "b c h w -> b (h w) c"), "b (h w) c -> b c h w", h=H)
+        return self.fc(self.conv(x).mean(dim=(2, 3)))
 ''',
     "a rank the pattern does not take": '''
 import torch.nn as nn

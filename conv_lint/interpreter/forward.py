@@ -263,13 +263,16 @@ def factory_tensor(args, kwargs) -> Tensor:
 
 
 def catalogue_value(kind):
-    """What the catalogue sees of an argument: its plain value (values.plain), the batch size
-    kept for a family that reads it (cls_token.expand(x.size(0), -1, -1))."""
-    return _batch_kept if kind.family.reads_batch else plain
+    """What the catalogue sees of an argument: its plain value (values.plain), the sizes read
+    from a tensor kept for a family that reads them (cls_token.expand(x.size(0), -1, -1),
+    rearrange(x, 'b (h w) c -> b c h w', h=H, w=W) with B, C, H, W = x.shape)."""
+    return _sizes_kept if kind.family.reads_batch else plain
 
 
-def _batch_kept(value):
-    return value if value is sizes.BATCH else plain(value)
+def _sizes_kept(value):
+    if value is sizes.BATCH or isinstance(value, (sizes.Expr, sizes.Product)):
+        return value
+    return plain(value)
 
 
 def unknown_result(args):

@@ -199,7 +199,9 @@ class Family:
     """The rules one family of layers shares. Subclasses override what differs."""
 
     elementwise = False  # the output has the input's shape, whatever it is
-    reads_batch = False  # its arguments may hold the batch size (x.size(0)) as sizes.BATCH
+    # its arguments may hold sizes read from a tensor: the batch (x.size(0)) as sizes.BATCH,
+    # a symbolic size (x.shape[2]) as itself
+    reads_batch = False
 
     def check(self, bound: dict) -> list:
         return []

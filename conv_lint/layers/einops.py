@@ -113,6 +113,13 @@ def _axis_text(axis, known: dict) -> str:
 def _divided(dim, by) -> tuple:
     """(dim // by, False) where ``by`` divides ``dim`` exactly for the inputs einops takes;
     (None, True) when it divides no input size; (None, False) when that cannot be told."""
+    if isinstance(by, sizes.Expr):  # h=H given for (h w) of H*W, with B, C, H, W = x.shape
+        if by == dim:
+            return 1, False
+        if isinstance(dim, sizes.Product) and by in dim.factors:
+            rest = list(dim.factors)
+            rest.remove(by)
+            return sizes.product([dim.coeff] + rest), False
     if type(by) is not int:
         return None, False
     if by == 1:
