@@ -1,9 +1,10 @@
 """einops in forward: ``rearrange``, ``reduce`` and ``repeat``, and the ``Rearrange`` /
-``Reduce`` layers of ``einops.layers.torch``. The pattern is read by ``einops_patterns``; here
-every axis gets its size from the input shape and the lengths given, the way einops resolves
-them, and the output is einops's shape. Errors only where einops raises on the input: a rank
-the pattern does not take (CNV111), an axis not divisible by the lengths given for its group
-or contradicting them (CNV114), for a symbolic size only when every input size fails.
+``Reduce`` layers of ``einops.layers.torch`` (``EinMix`` is ``einmix``'s). The pattern is
+read by ``einops_patterns``; here every axis gets its size from the input shape and the
+lengths given, the way einops resolves them, and the output is einops's shape. Errors only
+where einops raises on the input: a rank the pattern does not take (CNV111), an axis not
+divisible by the lengths given for its group or contradicting them (CNV114), for a symbolic
+size only when every input size fails.
 """
 
 from __future__ import annotations
@@ -53,7 +54,7 @@ class Einops(Family):
                                                  "detail": detail}, None, "forward")]
         kept = {axis for group in right for axis in group}
         if operation in _EMPTY_FAILS and any(
-                known[axis] == 0 and type(known[axis]) is int
+                type(known[axis]) is int and known[axis] == 0
                 for group in left for axis in group if axis not in kept):
             return None, []
         return tuple(_size([known[axis] for axis in group]) for group in right), []
@@ -67,8 +68,8 @@ class Einops(Family):
 
 def _length(value):
     """A length given as a keyword: a positive int, the batch size, a symbolic size or channel
-    count; None when
-    unknown; False when einops would go on with a value torch then rejects (not claimed)."""
+    count; None when unknown; False when einops would go on with a value torch then rejects
+    (not claimed)."""
     if type(value) is int:
         return value if value > 0 else False
     if value is sizes.BATCH or isinstance(value, (sizes.Expr, sizes.Product, Poly)):
