@@ -114,6 +114,12 @@ _TABLE = (
         "A layer given a tensor with the wrong number of axes (e.g. a conv after flatten).",
     ),
     Code(
+        "CNV114", "einops-pattern-mismatch",
+        "{layer} '{pattern}' does not fit shape {got}: {detail}{source}",
+        "An einops rearrange/reduce/repeat whose axis lengths do not fit the tensor: an axis not "
+        "divisible by the lengths given for its group, or a given length contradicting it.",
+    ),
+    Code(
         "CNV201", "padding-changes-size",
         "{layer}: padding={padding} changes the map size ({before} -> {after}) while {peers} "
         "keep it; padding={fix} keeps it",

@@ -52,6 +52,7 @@ class Case:
 
     def source(self) -> str:
         lines = ["import torch", "import torch.nn as nn", "import torch.nn.functional as F",
+                 "from einops import rearrange, reduce", "from einops.layers.torch import Reduce",
                  "", ""]
         if self.directive:
             lines.append(f"# conv-lint: input-shape={','.join(map(str, self.shape))}")
@@ -311,7 +312,8 @@ _PERMUTES = {1: ("x.permute(0, 2, 1)", "x.permute(0, 2, 1)"),
              3: ("x.permute(0, 2, 3, 4, 1)", "x.permute(0, 4, 1, 2, 3)")}
 _MOVES = [("x.movedim(1, -1)", "x.movedim(-1, 1)"), ("x.transpose(1, -1)", "x.transpose(-1, 1)"),
           ("x.swapaxes(1, -1)", "x.swapdims(1, -1)"),
-          ("torch.movedim(x, 1, -1)", "x.moveaxis(-1, 1)")]
+          ("torch.movedim(x, 1, -1)", "x.moveaxis(-1, 1)"),
+          ("rearrange(x, 'b c ... -> b ... c')", "rearrange(x, 'b ... c -> b c ...')")]
 
 
 @st.composite
@@ -350,7 +352,13 @@ def _head(draw, state: _State) -> list:
         axes = tuple(range(2, 2 + state.rank)) if draw(st.booleans()) else tuple(
             range(-state.rank, 0))
         name = draw(st.sampled_from(_REDUCTIONS))
-        steps = [Step(f"x.{name}(dim={_text(axes)})", module=False)]
+        steps = [  # a method, with keepdim then flattened, einops's reduce or its layer
+            [Step(f"x.{name}(dim={_text(axes)})", module=False)],
+            [Step(f"x.{name}(dim={_text(axes)}, keepdim=True)", module=False),
+             Step("x.flatten(1)", module=False)],
+            [Step("reduce(x, 'b c ... -> b c', 'mean')", module=False)],
+            [Step("Reduce('b c ... -> b c 1', 'max')"), Step("x.squeeze(-1)", module=False)],
+        ][draw(st.integers(0, 3))]
         features = state.channels
     else:
         steps = [Step("nn.Flatten()") if how == "module" else

@@ -202,6 +202,8 @@ TORCH_ERRORS: tuple[tuple[str, frozenset], ...] = tuple(
         (r"Input dimension should be at least", "CNV111"),
         (r"Only 3D, 4D and 5D input Tensors supported", "CNV111"),
         (r"Dimension out of range", "CNV111"),
+        (r"Wrong shape: expected >?=?\d+ dims", "CNV111"),  # einops: a rank the pattern rejects
+        (r"Shape mismatch, (can't divide axis|\d+ != \d+)", "CNV114"),  # einops: axis lengths
     )
 )
 

@@ -33,7 +33,7 @@ FIXTURES = oracle.fixture_paths()
 BUGGY = [path for path in FIXTURES if oracle.error_expectations(path)]
 CORRECT = [path for path in FIXTURES if not oracle.error_expectations(path)]
 CLEAN = [path for path in FIXTURES if not oracle.parse_expectations(path)]
-ALLOWED_IMPORTS = {"torch", "collections", "math", "typing", "__future__"}
+ALLOWED_IMPORTS = {"torch", "einops", "collections", "math", "typing", "__future__"}
 FLAKE8_LINE = re.compile(r"^(?P<line>\d+):\d+: (?P<message>(?P<code>[A-Z]+\d+) .*)$")
 
 

@@ -165,7 +165,8 @@ class ShapeFlow:
         tensor = args[0] if args else kwargs["input"]
         if not isinstance(tensor, Tensor):
             return unknown_result(args)
-        bound = kind.bind([plain(a) for a in args], {k: plain(v) for k, v in kwargs.items()})
+        given = catalogue_value(kind)
+        bound = kind.bind([given(a) for a in args], {k: given(v) for k, v in kwargs.items()})
         if bound is None:
             return Tensor(origin=tensor.origin)
         return self._run(kind, bound, tensor, node, display_name(qualname), None)
@@ -208,14 +209,17 @@ class ShapeFlow:
         if lazy is None or lazy.settled:
             return
         match = _RANKED.match(kind.name)
-        if match is None:  # a layer of any rank (Linear, Flatten, Embedding): the configured
-            # shape, if it can be its input (ids: only a sequence length, one axis)
+        pattern_rank = None if match else kind.family.spatial_rank(bound)
+        if match is None and pattern_rank is None:  # a layer of any rank (Linear, Flatten,
+            # Embedding): the configured shape, if it can be its input (ids: one axis only)
             candidate = lazy.candidate
             if candidate is not None and (len(candidate) == 1 if kind.family.token_ids
                                           else not kind.elementwise):
                 lazy.shape, lazy.settled = (sizes.BATCH,) + tuple(candidate), True
             return
-        rank = int(match.group(3))
+        rank = int(match.group(3)) if match else pattern_rank
+        if rank not in SPATIAL_SYMBOLS:
+            return
         lazy.settled = True
         if lazy.candidate is not None and len(lazy.candidate) == rank + 1:
             lazy.shape = (sizes.BATCH,) + tuple(lazy.candidate)
@@ -282,6 +286,19 @@ def factory_tensor(args, kwargs) -> Tensor:
     if all(is_int(d) and d >= 0 for d in dims):
         return Tensor(tuple(dims))
     return Tensor()
+
+
+def catalogue_value(kind):
+    """What the catalogue sees of an argument: its plain value (values.plain), the sizes read
+    from a tensor kept for a family that reads them (cls_token.expand(x.size(0), -1, -1),
+    rearrange(x, 'b (h w) c -> b c h w', h=H, w=W) with B, C, H, W = x.shape)."""
+    return _sizes_kept if kind.family.reads_batch else plain
+
+
+def _sizes_kept(value):
+    if value is sizes.BATCH or isinstance(value, (sizes.Expr, sizes.Product)):
+        return value
+    return plain(value)
 
 
 def unknown_result(args):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from conv_lint import layers
 from conv_lint.algebra import sizes
-from conv_lint.interpreter.forward import dim_str, shape_str
+from conv_lint.interpreter.forward import catalogue_value, dim_str, shape_str
 from conv_lint.interpreter.pyvalues import MAX_UNROLL, as_sequence, is_int
 from conv_lint.interpreter.tensor_shapes import (
     cat_conflict, concatenated, index_shape, piece_sizes, proven_unequal_size, regroup_detail,
@@ -94,8 +94,7 @@ class TensorCalls:
         kind = layers.METHODS.get(name)
         if kind is None or not complete:
             return Tensor(origin=tensor.origin)
-        given = (lambda a: a if a is sizes.BATCH else plain(a)) if kind.family.reads_batch \
-            else plain
+        given = catalogue_value(kind)
         bound = kind.bind([plain(tensor)] + [given(a) for a in args],
                           {k: plain(v) for k, v in kwargs.items()})
         if bound is None or shape is None:

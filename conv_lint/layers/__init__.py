@@ -17,7 +17,8 @@ layer cannot run) and otherwise reports the first error of the call, in torch's 
 
 The package, one job a module: ``base`` (Problem, Family, argument helpers), one module per family
 group (``convolution``, ``pooling``, ``normalisation``, ``linear``, ``elementwise``,
-``reshaping``, ``resizing``, ``embedding``, ``fold``, ``lazy``), ``entry`` (LayerType) and
+``reshaping``, ``resizing``, ``embedding``, ``fold``, ``lazy``; ``einops``, ``einmix`` and
+``einops_patterns`` for einops's operations and layers), ``entry`` (LayerType) and
 ``catalogue`` (the tables).
 """
 

@@ -199,7 +199,9 @@ class Family:
     """The rules one family of layers shares. Subclasses override what differs."""
 
     elementwise = False  # the output has the input's shape, whatever it is
-    reads_batch = False  # its arguments may hold the batch size (x.size(0)) as sizes.BATCH
+    # its arguments may hold sizes read from a tensor: the batch (x.size(0)) as sizes.BATCH,
+    # a symbolic size (x.shape[2]) as itself
+    reads_batch = False
     extra_inputs = False  # its forward takes more tensors than one (EmbeddingBag's offsets)
     token_ids = False  # its input is token ids of any rank (Embedding)
 
@@ -217,6 +219,11 @@ class Family:
         return None
 
     def in_channels(self, bound: dict) -> Optional[Channels]:
+        return None
+
+    def spatial_rank(self, bound: dict) -> Optional[int]:
+        """The spatial axes an input must have (batch and channels first), when the arguments
+        alone say so and the named convs, pools and norms do not: an einops pattern's."""
         return None
 
     def out_channels(self, bound: dict) -> Optional[Channels]:

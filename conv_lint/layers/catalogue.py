@@ -8,6 +8,8 @@ from typing import Optional
 from conv_lint.layers.axes import Expand, MatrixTranspose, MoveDim, Repeat
 from conv_lint.layers.base import Family
 from conv_lint.layers.convolution import Conv
+from conv_lint.layers.einmix import EinMix
+from conv_lint.layers.einops import Einops
 from conv_lint.layers.elementwise import GLU, ChannelShuffle, Elementwise, PReLU
 from conv_lint.layers.embedding import Embedding, EmbeddingFunction
 from conv_lint.layers.entry import LayerType
@@ -266,3 +268,15 @@ for _name in ("movedim", "moveaxis"):
 _method("repeat", "self, *repeats", Repeat("repeats"))
 _method("tile", "self, *dims", Repeat("dims", pads=True))
 _method("expand", "self, *size", Expand())
+
+# ---- einops: its functions, and the layers of einops.layers.torch (signatures of einops 0.8)
+
+_fn("einops.rearrange", "tensor, pattern, **axes_lengths", Einops("rearrange"))
+_fn("einops.repeat", "tensor, pattern, **axes_lengths", Einops("repeat"))
+_fn("einops.reduce", "tensor, pattern, reduction, **axes_lengths", Einops())
+for _name, _params, _family in (("Rearrange", "pattern, **axes_lengths", Einops("rearrange", True)),
+                                ("Reduce", "pattern, reduction, **axes_lengths", Einops("", True)),
+                                ("EinMix", "pattern, weight_shape, bias_shape=None, **axes_lengths",
+                                 EinMix())):
+    LAYERS[f"einops.layers.torch.{_name}"] = LayerType(_name, f"einops.layers.torch.{_name}",
+                                                       _params, _family)
