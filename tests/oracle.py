@@ -406,8 +406,8 @@ def forward_call_sites(model: torch.nn.Module, shape: tuple[int, ...]) -> set:
                     sites.add((line, name, instruction))
             return result
 
-    def torch_layer(module) -> bool:  # a container's forward only calls its children
-        return type(module).__module__.startswith("torch.nn") and not isinstance(
+    def torch_layer(module) -> bool:  # a library's layer; a container only calls its children
+        return type(module).__module__.split(".")[0] in ("torch", "einops") and not isinstance(
             module, (torch.nn.Sequential, torch.nn.ModuleList, torch.nn.ModuleDict))
 
     def before(module, args):
