@@ -4,8 +4,8 @@
 of, each a mixin with one job: ``evaluator`` (Python: ``definitions``, ``statements``,
 ``expressions``, ``calls``), ``modules`` (torch.nn modules built and read), ``forward``
 (shapes through layers, functions and operators), ``tensor_calls`` (a tensor's own
-attributes, methods and indexing), ``reports`` and ``models`` (running a root class, or
-building code alone). The state they share is set up here.
+attributes, methods and indexing), ``product_calls`` (matmul, einsum), ``reports`` and
+``models`` (running a root class, or building code alone). The state they share is set up here.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from conv_lint.interpreter.forward import Row, ShapeFlow
 from conv_lint.interpreter.frames import GiveUp
 from conv_lint.interpreter.models import ModelRunner
 from conv_lint.interpreter.modules import ModuleSemantics
+from conv_lint.interpreter.product_calls import ProductCalls
 from conv_lint.interpreter.reports import Report, Reporting
 from conv_lint.interpreter.scopes import Resolver, Scope
 from conv_lint.interpreter.tensor_calls import TensorCalls
@@ -29,8 +30,8 @@ from conv_lint.source.project import Project
 __all__ = ["FileInterpreter", "GiveUp"]
 
 
-class FileInterpreter(ModelRunner, Reporting, ModuleSemantics, TensorCalls, ShapeFlow,
-                      Evaluator):
+class FileInterpreter(ModelRunner, Reporting, ModuleSemantics, TensorCalls, ProductCalls,
+                      ShapeFlow, Evaluator):
     """Everything the interpreter knows about one source file."""
 
     def __init__(self, module: cst.Module, filename: str = "<stdin>", *,

@@ -11,6 +11,8 @@ from __future__ import annotations
 from conv_lint import layers
 from conv_lint.algebra import sizes
 from conv_lint.interpreter.forward import dim_str, shape_str
+from conv_lint.interpreter.product_calls import PRODUCT_METHODS
+from conv_lint.interpreter.products import stacked
 from conv_lint.interpreter.pyvalues import MAX_UNROLL, as_sequence, is_int
 from conv_lint.interpreter.tensor_shapes import (
     cat_conflict, concatenated, index_shape, piece_sizes, proven_unequal_size, regroup_detail,
@@ -91,6 +93,8 @@ class TensorCalls:
             return tensor.derived()
         if name in TUPLE_RESULTS:
             return self._tuple_result(tensor, name, args, kwargs, complete, node)
+        if name in PRODUCT_METHODS:
+            return self._product_method(tensor, name, args, kwargs, complete, node)
         kind = layers.METHODS.get(name)
         if kind is None or not complete:
             return Tensor(origin=tensor.origin)
@@ -179,11 +183,11 @@ class TensorCalls:
         shapes = [t.shape for t in tensors]
         if any(s is None for s in shapes) or not is_int(dim):
             return Tensor(origin="torch.cat")
+        if name == "torch.stack":  # unequal shapes raise: not claimed
+            return Tensor(stacked(shapes, dim), origin=tensors[0].origin)
         rank = len(shapes[0])
         if any(len(s) != rank for s in shapes) or not -rank <= dim < rank:
             return Tensor(origin="torch.cat")
-        if name == "torch.stack":
-            return Tensor(origin="torch.stack")
         axis = dim % rank
         for other in range(rank):
             if other == axis:
