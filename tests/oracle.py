@@ -180,6 +180,7 @@ TORCH_ERRORS: tuple[tuple[str, frozenset], ...] = tuple(
         (r"input image \(.*\) smaller than kernel size", "CNV105"),  # avg_pool3d
         (r"Padding value causes wrapping around more than once", "CNV105"),  # circular
         (r"The size of tensor a \(\d+\) must match the size of tensor b", "CNV106"),
+        (r"The expanded size of the tensor \(\d+\) must match the existing size", "CNV106"),
         (r"Sizes of tensors must match except in dimension", "CNV107"),
         (r"padding='same' is not supported for strided convolutions", "CNV108"),
         (r"must be divisible by groups", "CNV109"),

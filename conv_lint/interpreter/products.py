@@ -50,15 +50,15 @@ def matmul(a: tuple, b: tuple, op: str = "matmul") -> Outcome:
         return None, rank_problem(op, "1D or higher", a if not a else b)
     left = a if len(a) > 1 else (1,) + tuple(a)
     right = b if len(b) > 1 else tuple(b) + (1,)
-    inner = _inner_problem(op, a, b, left[-1], right[-2])
-    if inner is not None:
-        return None, inner
-    batch, axis = broadcast_batch(left[:-2], right[:-2])
+    batch, axis = broadcast_batch(left[:-2], right[:-2])  # torch broadcasts first
     if batch is None:  # torch's broadcasting error: CNV106, as for an elementwise op
         return None, Problem("CNV106", {
             "op": op, "left": shape_text(a), "right": shape_text(b),
             "detail": f"batch axis {axis} is {dim_text(left[:-2][axis])} vs "
                       f"{dim_text(right[:-2][axis])}"}, None, "forward")
+    inner = _inner_problem(op, a, b, left[-1], right[-2])
+    if inner is not None:
+        return None, inner
     return batch + tuple(left[-2:-1] if len(a) > 1 else ()) + \
         tuple(right[-1:] if len(b) > 1 else ()), None
 
@@ -100,10 +100,11 @@ def added(product: Outcome, bias: tuple, op: str) -> Outcome:
     if len(bias) > len(shape):
         return UNSURE
     for x, y in zip(reversed(bias), reversed(shape)):
-        if x != 1 and not (x is y or x == y):
-            return (None, mismatch(op, (bias, shape), f"the input of {shape_text(bias)} does "
-                                                      f"not expand to {shape_text(shape)}")) \
-                if cat_conflict(x, y) else UNSURE
+        if x != 1 and not (x is y or x == y):  # torch's expand error: CNV106, as for `+`
+            return (None, Problem("CNV106", {
+                "op": "add", "left": shape_text(bias), "right": shape_text(shape),
+                "detail": f"the input of {op} does not expand to the product"}, None,
+                "forward")) if cat_conflict(x, y) else UNSURE
     return product
 
 
