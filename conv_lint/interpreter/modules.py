@@ -109,7 +109,9 @@ class ModuleSemantics:
             return FunctionRef(method, bound_self=module)
         value = self._class_attr(module.cls, attr)
         if value is UNKNOWN and module.layer is not None:  # self.weight, self.stride
-            return self._other_attribute(module.layer, attr)
+            value = self._other_attribute(module.layer, attr)
+            if attr == "normalized_shape" and type(value) is int:
+                return (value,)  # torch keeps it as a tuple
         return value
 
     def _call_other(self, callee, args, kwargs, complete, node, frame):
