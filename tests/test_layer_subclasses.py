@@ -4,6 +4,7 @@ conv-lint's rows (shapes, parameters) are torch's, run on the same model."""
 
 from __future__ import annotations
 
+import pytest
 import torch
 
 from conv_lint.engine import analyse
@@ -51,6 +52,55 @@ class Net(nn.Module):
 '''
 
 
+# timm's StdConv2d (standardised by F.batch_norm, reshaped back with reshape_as) and the
+# weight-standardisation paper's WSConv2d (view, std, expand_as), in their own words
+STANDARDISED = '''import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class StdConv2d(nn.Conv2d):
+    def __init__(self, in_channel, out_channels, kernel_size, stride=1, padding=None,
+                 dilation=1, groups=1, bias=False, eps=1e-6):
+        if padding is None:
+            padding = ((stride - 1) + dilation * (kernel_size - 1)) // 2
+        super().__init__(in_channel, out_channels, kernel_size, stride=stride, padding=padding,
+                         dilation=dilation, groups=groups, bias=bias)
+        self.eps = eps
+
+    def forward(self, x):
+        weight = F.batch_norm(
+            self.weight.reshape(1, self.out_channels, -1), None, None,
+            training=True, momentum=0., eps=self.eps).reshape_as(self.weight)
+        return F.conv2d(x, weight, self.bias, self.stride, self.padding, self.dilation,
+                        self.groups)
+
+
+class WSConv2d(nn.Conv2d):
+    def forward(self, x):
+        weight = self.weight
+        weight_mean = weight.mean(dim=1, keepdim=True).mean(dim=2, keepdim=True).mean(
+            dim=3, keepdim=True)
+        weight = weight - weight_mean
+        std = weight.view(weight.size(0), -1).std(dim=1).view(-1, 1, 1, 1) + 1e-5
+        weight = weight / std.expand_as(weight)
+        return F.conv2d(x, weight, self.bias, self.stride, self.padding, self.dilation,
+                        self.groups)
+
+
+# conv-lint: input-shape=3,32,32
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.c1 = StdConv2d(3, 16, 3, stride=2, groups=1)
+        self.c2 = WSConv2d(16, 8, 3, padding=1, groups=2)
+        self.fc = nn.Linear(8 * 16 * 16, 10)
+
+    def forward(self, x):
+        return self.fc(self.c2(self.c1(x)).flatten(1))
+'''
+
+
 def torch_rows(source: str, shape: tuple) -> dict:
     namespace: dict = {}
     exec(compile(source, "subclasses.py", "exec"), namespace)
@@ -65,9 +115,11 @@ def torch_rows(source: str, shape: tuple) -> dict:
     return rows, params
 
 
-def test_subclass_rows_are_torch_rows():
-    shapes, params = torch_rows(SOURCE, (3, 20, 24))
-    analysis = analyse(SOURCE, "subclasses.py")
+@pytest.mark.parametrize("source, shape", [(SOURCE, (3, 20, 24)), (STANDARDISED, (3, 32, 32))],
+                         ids=["subclasses", "standardised"])
+def test_subclass_rows_are_torch_rows(source, shape):
+    shapes, params = torch_rows(source, shape)
+    analysis = analyse(source, "subclasses.py")
     assert [f.message for f in analysis.findings] == []
     (table,) = analysis.models
     assert {row.name: row.output_shape for row in table.layers} == shapes

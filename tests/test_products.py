@@ -127,6 +127,9 @@ CASES = [
     ("F.linear(a, torch.zeros(6, 5))", (3, 4), (1,)),
     ("F.linear(a, torch.zeros(6, 4), torch.zeros(6))", (3, 4), (1,)),
     ("F.linear(a, c[0])", (3, 4), (6, 4)), ("F.linear(a, c[0].t())", (3, 4), (6, 4)),
+    ("a.reshape_as(c)", (3, 4), (4, 3)), ("a.view_as(c)", (3, 4), (2, 6)),
+    ("a.expand_as(c)", (1, 4), (3, 4)), ("a.expand_as(c)", (2, 4), (3, 4)),
+    ("a.expand_as(c.flatten(1).sum(1, keepdim=True).unsqueeze(1) * c)", (1, 4), (3, 4)),
     ("(a @ c.transpose(-2, -1) / 8).softmax(-1) @ c", (5, 8), (6, 8)),
     ("(a @ c.transpose(-2, -1)).softmax(-1) @ a", (5, 8), (6, 8)),
 ]

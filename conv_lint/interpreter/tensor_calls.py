@@ -28,6 +28,11 @@ _SHAPE_PRESERVING_METHODS = {
 }
 
 
+# x.expand_as(y), x.reshape_as(y), x.view_as(y): y's shape (timm's StdConv2d reshapes its
+# standardised weight back with reshape_as(self.weight))
+_AS_OTHER = frozenset({"expand_as", "reshape_as", "view_as"})
+
+
 class NamedTensors(tuple):
     """What torch.max(x, dim), min, topk and sort give: (values, indices), also by name."""
 
@@ -85,8 +90,10 @@ class TensorCalls:
             return shape[index] if is_int(index) and -len(shape) <= index < len(shape) else UNKNOWN
         if name == "dim":
             return len(shape) if shape is not None else UNKNOWN
-        if name == "expand_as" and len(args) == 1 and isinstance(args[0], Tensor):
-            return self._tensor_binary("Multiply", tensor, args[0], node).derived()
+        if name in _AS_OTHER and len(args) == 1 and isinstance(args[0], Tensor) and not kwargs:
+            if name == "expand_as" and shape is not None:
+                return self._tensor_binary("Multiply", tensor, args[0], node).derived()
+            return Tensor(args[0].shape, origin=tensor.origin)  # wherever torch runs
         if name in ("view", "reshape"):
             return self._view(tensor, name, args, complete, node)
         if name in _SHAPE_PRESERVING_METHODS:
