@@ -148,3 +148,14 @@ def test_functional_conv_on_an_input_without_a_shape():
     assert [f.code for f in findings] == ["CNV101"]
     assert "weight of size [5, 3, 3, 3] expects 3 input channels but receives 4" in \
         findings[0].message
+
+
+def test_conv_attributes_read_as_torch_keeps_them():
+    """torch keeps a conv's kernel_size, stride, padding, dilation as one int per axis: a
+    subclass (or a block) reading ``self.kernel_size[0]`` gets the axis, as in torch."""
+    source = SOURCE.replace("w = self.weight - self.weight.mean(dim=(1, 2, 3), keepdim=True)",
+                            "w = self.weight[:, :, :self.kernel_size[0], :self.stride[1]]")
+    shapes, params = torch_rows(source, (3, 20, 24))
+    analysis = analyse(source, "subclasses.py")
+    assert [f.message for f in analysis.findings] == []
+    assert {row.name: row.output_shape for row in analysis.models[0].layers} == shapes

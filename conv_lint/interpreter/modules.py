@@ -12,6 +12,7 @@ from typing import Any
 
 from conv_lint import layers
 from conv_lint.interpreter.callables import UNHANDLED
+from conv_lint.layers.convolution import Conv
 from conv_lint.interpreter.classes import CONTAINER_BASES, ClassInfo, decorated
 from conv_lint.interpreter.forward import (
     TENSOR_FACTORIES, Parameter, factory_tensor, raised_at_construction, unknown_result,
@@ -39,6 +40,8 @@ _REGISTERING = ("add_module", "register_module", "register_buffer", "register_pa
 # nn.Module methods that return the module itself: nn.Linear(400, 120).to(device)
 _RETURNING_SELF = frozenset({"to", "cuda", "cpu", "float", "double", "half", "bfloat16", "train",
                              "eval", "requires_grad_", "apply", "type", "share_memory"})
+# The arguments torch's convolutions keep as one int per axis (_pair, _triple).
+_CONV_TUPLES = frozenset({"kernel_size", "stride", "padding", "dilation", "output_padding"})
 _TORCH_BINARY = {"torch.add": "Add", "torch.sub": "Subtract", "torch.mul": "Multiply",
                  "torch.div": "Divide", "torch.maximum": "Combine", "torch.minimum": "Combine"}
 
@@ -81,6 +84,8 @@ class ModuleSemantics:
                 shape = base.kind.parameter_shape(base.bound, attr) if base.bound else None
                 return Tensor(shape) if shape is not None else Tensor()  # fuse(): w.size(1)
             value = base.bound.get(attr, UNKNOWN) if base.bound else UNKNOWN
+            if attr in _CONV_TUPLES and type(value) is int and isinstance(base.kind.family, Conv):
+                return (value,) * base.kind.family.rank  # nn.Conv2d(3, 8, 3).stride == (1, 1)
             return value if not isinstance(value, ListValue) else UNKNOWN
         return UNKNOWN
 
