@@ -114,6 +114,12 @@ _TABLE = (
         "A layer given a tensor with the wrong number of axes (e.g. a conv after flatten).",
     ),
     Code(
+        "CNV113", "matmul-mismatch",
+        "{op} of shapes {shapes}: {detail}",
+        "A matrix product (@, matmul, mm, bmm, einsum) whose inner sizes, bmm batch sizes or "
+        "einsum subscript sizes do not fit.",
+    ),
+    Code(
         "CNV114", "einops-pattern-mismatch",
         "{layer} '{pattern}' does not fit shape {got}: {detail}{source}",
         "An einops rearrange/reduce/repeat whose axis lengths do not fit the tensor: an axis not "

@@ -333,6 +333,26 @@ def _channels_last(draw, state: _State) -> list:
     return [Step(there, module=False), Step(layer), Step(back + ".contiguous()", module=False)]
 
 
+# Token mixing over the flattened map t = x.flatten(2) of shape (N, C, L), back to x's shape
+# by view_as: attention-like products written with @, matmul, bmm and einsum.
+_MIXES = ["({t} @ {t}.transpose(1, 2)).softmax(-1) @ {t}",
+          "torch.einsum('bcl,bdl->bcd', {t}, {t}).softmax(-1) @ {t}",
+          "torch.bmm(torch.bmm({t}, {t}.mT).softmax(-1), {t})",
+          "torch.einsum('bcd,bdl->bcl', torch.einsum('b c l, b d l -> b c d', {t}, {t}), {t})",
+          "{t}.matmul({t}.transpose(-2, -1)).matmul({t})",
+          "torch.einsum('...cl,...dl->...cd', {t}, {t}) @ {t}"]
+_WRONG_MIXES = ["{t} @ {t}", "torch.bmm({t}, {t}) @ {t}"]
+
+
+@st.composite
+def _token_mix(draw, state: _State) -> Step:
+    """Channels mixed over the tokens of the map; a wild one multiplies without the transpose
+    (torch fails unless the map has as many positions as channels)."""
+    mixes = _MIXES + (_WRONG_MIXES if _wild(draw, state) else [])
+    mix = draw(st.sampled_from(mixes)).format(t="x.flatten(2)")
+    return Step(f"({mix}).view_as(x)", module=False)
+
+
 _REDUCTIONS = ["amax", "mean", "logsumexp", "std", "amin"]
 
 
@@ -409,6 +429,8 @@ def cases(draw, directive=None) -> Case:
         # not around axes of size 1: their strides after a permute crash torch's conv kernels
         if min(state.spatial) >= 2 and state.channels >= 2 and draw(st.integers(0, 5)) == 0:
             steps += draw(_channels_last(state))
+        if min(state.spatial) >= 1 and draw(st.integers(0, 6)) == 0:
+            steps.append(draw(_token_mix(state)))
     if draw(st.integers(0, 2)) == 0 and max(state.spatial) >= 1:
         steps += draw(_head(state))
     return Case(shape, tuple(steps), style, directive)

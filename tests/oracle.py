@@ -163,7 +163,11 @@ TORCH_ERRORS: tuple[tuple[str, frozenset], ...] = tuple(
         (r"Expected number of channels in input to be divisible by num_groups", "CNV102 CNV109"),
         (r"Given normalized_shape=", "CNV102"),
         (r"expected input's size at dim=1 to match num_features", "CNV102"),
-        (r"mat1 and mat2 shapes cannot be multiplied", "CNV103"),
+        (r"mat1 and mat2 shapes cannot be multiplied", "CNV103 CNV113"),  # F.linear, or @
+        (r"Expected size for first two dimensions of batch2 tensor", "CNV113"),  # bmm
+        (r"size mismatch, got input \(\d+\), mat", "CNV113"),  # matrix @ vector
+        (r"inconsistent tensor size, expected tensor \[\d+\] and src", "CNV113"),  # dot
+        (r"einsum\(\): .*(does not broadcast|sizes don't match)", "CNV113"),
         (r"shape '\[.*\]' is invalid for input of size", "CNV104"),
         (r"Kernel size can't be greater than actual input size", "CNV105"),
         (r"Output size is too small", "CNV105"),
@@ -177,9 +181,11 @@ TORCH_ERRORS: tuple[tuple[str, frozenset], ...] = tuple(
         (r"input image \(.*\) smaller than kernel size", "CNV105"),  # avg_pool3d
         (r"Padding value causes wrapping around more than once", "CNV105"),  # circular
         (r"The size of tensor a \(\d+\) must match the size of tensor b", "CNV106"),
+        (r"The expanded size of the tensor \(\d+\) must match the existing size", "CNV106"),
         (r"Sizes of tensors must match except in dimension", "CNV107"),
         (r"padding='same' is not supported for strided convolutions", "CNV108"),
         (r"must be divisible by groups", "CNV109"),
+        (r"expected weight to be divisible by \d+ at dimension 0", "CNV109"),  # F.conv2d
         (r"must be divisible by num_groups", "CNV109"),
         (r"Invalid padding string", "CNV110"),
         (r"to match the calculated number of sliding blocks", "CNV110"),  # nn.Fold
@@ -204,6 +210,8 @@ TORCH_ERRORS: tuple[tuple[str, frozenset], ...] = tuple(
         (r"Dimension out of range", "CNV111"),
         (r"Wrong shape: expected >?=?\d+ dims", "CNV111"),  # einops: a rank the pattern rejects
         (r"Shape mismatch, (can't divide axis|\d+ != \d+)", "CNV114"),  # einops: axis lengths
+        (r"(batch1|batch2) must be a 3D tensor|self must be a matrix|mat2 must be a matrix"
+         r"|both arguments to matmul need to be at least 1D", "CNV111"),
     )
 )
 

@@ -179,6 +179,7 @@ _ERRORS = [(re.compile(pattern), set(codes.split())) for pattern, codes in [
      r"with possibly 0 batch size and (other )?non-zero dimensions|step must be nonzero",
      "CNV105"),
     (r"must be divisible by (groups|num_groups)|divisible by num_groups|"
+     r"expected weight to be divisible by \d+ at dimension 0|"
      r"Number of channels must be divisible by groups", "CNV109"),
     (r"groups must be a positive integer|Invalid padding string|padding_mode must be|"
      r"padding mode is supported|negative dimension|non-positive (stride|dilation)|"
@@ -294,7 +295,7 @@ def mismatch(case: Case) -> Optional[str]:
             return f"{case}: bound {pred.bound}, torch's signature binds {_torch_binding(case)}"
     problems = pred.check + pred.problems
     for problem in problems:  # every problem fills its code's template
-        message(problem.code, layer="layer", source="", **problem.fields)
+        message(problem.code, **{"layer": "layer", "source": "", **problem.fields})
     if got.stage == "init":
         if not pred.check or pred.check[0].when != "init":
             return f"{case}: torch raised at construction ({got.error}), predicted {problems}"
@@ -469,6 +470,8 @@ def test_functions_accept_every_bound_argument_by_keyword():
         ranked = re.search(r"(\d)d$", name)
         rank = int(ranked.group(1)) if ranked else 2
         args = next((v for k, v in first_args.items() if name.startswith(k)), ())
+        if name.startswith("conv") or name == "linear":  # given their weight (4 in, 4 out)
+            args = (torch.zeros((4, 4) + (3,) * rank if name != "linear" else (4, 6)),)
         bound = kind.bind([Tensor()] + list(args), {})
         assert bound is not None, qualname
         bound["input"] = torch.zeros(2, 4) if name == "t" else tensors[rank]  # t: <= 2D
@@ -698,6 +701,62 @@ def test_functional_pools_against_torch(kind, rank):
         assert mismatch(case) is None, mismatch(case)
 
     run()
+
+
+@case_producer
+def _weighted_function_cases() -> list:
+    """F.convNd / F.conv_transposeNd / F.linear given weight tensors: the weight's shape is the
+    layer's sizes (grouped, strided, padded, 'same'/'valid', wrong in-channels, bias)."""
+    F_ = "torch.nn.functional."
+    w = torch.zeros
+    cases = [
+        fn_case(F_ + "conv2d", w(o, i, k, k), stride=s, padding=p, groups=g, shape=(N, c, 9, 8))
+        for o, i, k, s, p, g, c in itertools.product(
+            (6, 8), (2, 4), (1, 3), (1, 2), (0, 1, "same", "valid"), (1, 2), (4, 8))
+    ]
+    cases += [
+        fn_case(F_ + "conv_transpose2d", w(i, o, k, k), stride=s, padding=p, groups=g,
+                output_padding=op, shape=(N, c, 5, 6))
+        for i, o, k, s, p, g, c, op in itertools.product(
+            (4, 6), (2, 3), (2, 3), (1, 2), (0, 1), (1, 2), (4, 6), (0, 1))
+    ]
+    cases += [
+        fn_case(F_ + "conv1d", w(8, 4, 3), w(8), 2, 1, shape=(N, 4, 20)),
+        fn_case(F_ + "conv1d", w(8, 4, 3), w(8), 1, "same", 2, shape=(N, 4, 20)),
+        fn_case(F_ + "conv1d", w(8, 4, 3), shape=(N, 6, 20)),  # CNV101
+        fn_case(F_ + "conv1d", w(8, 4, 3), shape=(4, 20)),  # unbatched
+        fn_case(F_ + "conv3d", w(8, 2, 3, 3, 3), groups=2, padding=1, shape=(N, 4, 5, 6, 7)),
+        fn_case(F_ + "conv3d", w(8, 2, 3, 3, 3), shape=(N, 2, 2, 6, 7)),  # CNV105
+        fn_case(F_ + "conv2d", w(64, 32, 3, 3), shape=(N, 16, 8, 8)),  # torch's own example
+        fn_case(F_ + "conv2d", w(7, 4, 3, 3), groups=2, shape=(N, 8, 8, 8)),  # CNV109
+        fn_case(F_ + "conv2d", w(8, 4, 3, 3), stride=2, padding="same", shape=(N, 4, 8, 8)),
+        fn_case(F_ + "conv2d", w(8, 4, 3, 3), w(8), dilation=2, shape=(N, 4, 8, 8)),
+        fn_case(F_ + "conv2d", w(8, 4, 3, 3), shape=(N, 32)),  # CNV111
+        fn_case("torch.conv2d", w(8, 4, 3, 3), None, 1, 1, shape=(N, 4, 8, 8)),
+        fn_case(F_ + "conv_transpose1d", w(4, 8, 4), stride=2, padding=1, shape=(N, 4, 10)),
+        fn_case(F_ + "conv_transpose1d", w(4, 8, 4), shape=(N, 5, 10)),  # CNV101
+        fn_case(F_ + "conv_transpose3d", w(4, 2, 2, 2, 2), stride=2, shape=(N, 4, 3, 3, 3)),
+        fn_case("torch.conv_transpose2d", w(4, 2, 3, 3), shape=(N, 4, 3, 3)),
+        fn_case("torch.conv1d", w(2, 4, 3), shape=(N, 4, 3)),
+        fn_case("torch.conv3d", w(2, 4, 1, 1, 1), shape=(N, 4, 3, 3, 3)),
+        fn_case("torch.conv_transpose1d", w(4, 2, 3), shape=(N, 4, 3)),
+        fn_case("torch.conv_transpose3d", w(4, 2, 1, 1, 1), shape=(N, 4, 3, 3, 3)),
+    ]
+    cases += [
+        fn_case(F_ + "linear", w(o, i), *([w(o)] if bias else [None] * (bias is None)),
+                shape=(N,) + lead + (f,))
+        for o, i, f, lead, bias in itertools.product(
+            (3, 7), (5, 6), (5, 6), ((), (4,), (2, 3)), (False, True, None))
+    ]
+    cases.append(fn_case(F_ + "linear", w(128, 4096), shape=(N, 9216)))  # torch's message
+    return cases
+
+
+def test_weighted_functions_against_torch():
+    cases = _weighted_function_cases()
+    assert_agree(cases)
+    claims = [c for c in cases if predict(c).problems or predict(c).check]
+    assert len(claims) > 40  # the wrong in-channels / in-features are claimed
 
 
 @case_producer

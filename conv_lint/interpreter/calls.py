@@ -181,7 +181,8 @@ class Calls:
                 and receiver.func.value == "super":
             bases = frame.cls.bases
             if bases and isinstance(bases[0], str):  # a library's class (nn.Sequential...)
-                return self._init_library_base(frame.self_module, bases[0], args, complete)
+                return self._init_library_base(frame.self_module, bases[0], args, complete,
+                                               kwargs)
             base_info = bases[0] if bases else None
         elif isinstance(receiver, cst.Name) and receiver.value in self.classes:
             base_info = self.classes[receiver.value]

@@ -8,6 +8,7 @@ from typing import Optional
 import libcst as cst
 
 from conv_lint.interpreter.scopes import Scope
+from conv_lint.layers import LAYERS
 from conv_lint.records import record
 
 CONTAINER_BASES = {"torch.nn.Sequential", "torch.nn.ModuleList", "torch.nn.ModuleDict"}
@@ -36,6 +37,15 @@ class ClassInfo:
             for base in info.bases:
                 if isinstance(base, str) and base in CONTAINER_BASES:
                     return base.rsplit(".", 1)[1]
+        return None
+
+    @property
+    def layer_base(self) -> Optional[str]:
+        """"torch.nn.Conv2d" for a subclass of a catalogue layer (timm's StdConv2d)."""
+        for info in self.mro():
+            for base in info.bases:
+                if isinstance(base, str) and base in LAYERS:
+                    return base
         return None
 
     def mro(self) -> list["ClassInfo"]:
@@ -82,7 +92,7 @@ def subclasses_module(info: ClassInfo, seen: set) -> bool:
         if isinstance(base, ClassInfo):
             if subclasses_module(base, seen):
                 return True
-        elif base in MODULE_BASES:
+        elif base in MODULE_BASES or base in LAYERS:
             return True
     return False
 

@@ -39,7 +39,7 @@ class Evaluator(Calls, Expressions, Statements, Definitions):
         """A call of an imported name that no module of the project defines."""
         return self._unfollowed_call(args)
 
-    def _init_library_base(self, module, base: str, args, complete: bool):
+    def _init_library_base(self, module, base: str, args, complete: bool, kwargs=None):
         """``super().__init__(...)`` in a subclass of the library class ``base``."""
         return None
 

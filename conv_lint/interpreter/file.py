@@ -4,9 +4,9 @@
 of, each a mixin with one job: ``evaluator`` (Python: ``definitions``, ``statements``,
 ``expressions``, ``calls``), ``modules`` (torch.nn modules built and read), ``forward``
 (shapes through layers, functions and operators), ``tensor_calls`` (a tensor's own
-attributes, methods and indexing), ``census`` (forward's calls counted, where shapes were
-lost), ``reports`` and ``models`` (running a root class, or building code alone). The state
-they share is set up here.
+attributes, methods and indexing), ``product_calls`` (matmul, einsum), ``census`` (forward's
+calls counted, where shapes were lost), ``reports`` and ``models`` (running a root class, or
+building code alone). The state they share is set up here.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from conv_lint.interpreter.forward import Row, ShapeFlow
 from conv_lint.interpreter.frames import GiveUp
 from conv_lint.interpreter.models import ModelRunner
 from conv_lint.interpreter.modules import ModuleSemantics
+from conv_lint.interpreter.product_calls import ProductCalls
 from conv_lint.interpreter.reports import Report, Reporting
 from conv_lint.interpreter.scopes import Resolver, Scope
 from conv_lint.interpreter.tensor_calls import TensorCalls
@@ -32,6 +33,7 @@ __all__ = ["FileInterpreter", "GiveUp"]
 
 
 class FileInterpreter(ModelRunner, Reporting, CallCensus, ModuleSemantics, TensorCalls,
+                      ProductCalls,
                       ShapeFlow, Evaluator):
     """Everything the interpreter knows about one source file."""
 

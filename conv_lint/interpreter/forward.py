@@ -24,7 +24,7 @@ SPATIAL_SYMBOLS = {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}
 # Layers whose rank tells the rank of an input that has none configured (not BatchNorm1d: 2D or 3D).
 _RANKED = re.compile(r"^(Lazy)?(Conv|ConvTranspose|MaxPool|AvgPool|Adaptive\w+Pool|LPPool|"
                      r"BatchNorm[23]|InstanceNorm[23]|max_pool|avg_pool|adaptive_\w+pool|"
-                     r"lp_pool)\D*(\d)d$")
+                     r"lp_pool|conv)\D*(\d)d$")
 
 
 @record
@@ -62,8 +62,8 @@ class ShapeFlow:
         return unknown_result(args)
 
     def _tensor_binary(self, op: str, left, right, node):
-        if op in ("MatrixMultiply",):
-            return Tensor()
+        if op == "MatrixMultiply":  # a @ b (product_calls)
+            return self._product("matmul", [left, right], node)
         if not (isinstance(left, Tensor) and isinstance(right, Tensor)):
             tensor, other = (left, right) if isinstance(left, Tensor) else (right, left)
             if isinstance(other, (int, float)):  # a Python scalar broadcasts to anything
@@ -103,6 +103,9 @@ class ShapeFlow:
             if forward is None and module.cls is not None and module.cls.container == "Sequential":
                 children = [v for k, v in module.attrs.items() if isinstance(v, Module) or k == "?"]
                 result = self._apply_in_turn(children, args, kwargs, node, frame)
+            elif forward is None and module.layer is not None:  # a subclass of a layer
+                self.names.setdefault(id(module.layer), self.names.get(id(module), ""))
+                result = self._apply_layer(module.layer, args, kwargs, node)
             elif forward is None:
                 result = unknown_result(args)
             else:
@@ -239,6 +242,10 @@ class ShapeFlow:
         if isinstance(module, OpaqueModule):
             return None
         if isinstance(module, UserModule):
+            if module.layer is not None:  # the parameters of the layer it subclasses
+                total = module.layer.kind.params(module.layer.bound)
+                if total is None:
+                    return None
             for value in module.attrs.values():
                 if isinstance(value, Parameter):
                     count = value.numel()

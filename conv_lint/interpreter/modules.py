@@ -13,10 +13,12 @@ from typing import Any
 
 from conv_lint import layers
 from conv_lint.interpreter.callables import UNHANDLED
+from conv_lint.layers.convolution import Conv
 from conv_lint.interpreter.classes import CONTAINER_BASES, ClassInfo, decorated
 from conv_lint.interpreter.forward import (
     TENSOR_FACTORIES, Parameter, factory_tensor, raised_at_construction, unknown_result,
 )
+from conv_lint.interpreter.product_calls import PRODUCT_FUNCTIONS
 from conv_lint.interpreter.pyvalues import as_sequence, iterated
 from conv_lint.interpreter.tensor_calls import TUPLE_RESULTS, NamedTensors, TensorMethod
 from conv_lint.interpreter.values import (
@@ -39,6 +41,8 @@ _REGISTERING = ("add_module", "register_module", "register_buffer", "register_pa
 # nn.Module methods that return the module itself: nn.Linear(400, 120).to(device)
 _RETURNING_SELF = frozenset({"to", "cuda", "cpu", "float", "double", "half", "bfloat16", "train",
                              "eval", "requires_grad_", "apply", "type", "share_memory"})
+# The arguments torch's convolutions keep as one int per axis (_pair, _triple).
+_CONV_TUPLES = frozenset({"kernel_size", "stride", "padding", "dilation", "output_padding"})
 _TORCH_BINARY = {"torch.add": "Add", "torch.sub": "Subtract", "torch.mul": "Multiply",
                  "torch.div": "Divide", "torch.maximum": "Combine", "torch.minimum": "Combine"}
 # Packages whose classes are not torch modules: a class of theirs built in __init__ is data.
@@ -55,7 +59,16 @@ class ModuleSemantics:
         if init is not None:
             self._call_function(init, [module] + list(args), kwargs, self_module=module,
                                 cls=info.owner("__init__"))
+        elif info.layer_base is not None:  # the layer's own __init__: StdConv2d(3, 16, 3)
+            self._build_layer_base(module, info.layer_base, args, kwargs, True)
         return module
+
+    def _build_layer_base(self, module: UserModule, base: str, args, kwargs, direct: bool):
+        """The catalogue layer a subclass of one is. Built by the class's own ``__init__``
+        (not ``direct``), its arguments are not the call's: no fix edits that call."""
+        layer = self._construct(layers.LAYERS[base], args, kwargs or {}, module.node,
+                                register=direct)
+        module.layer = layer if isinstance(layer, Layer) else None
 
     def _other_attribute(self, base, attr: str):
         if isinstance(base, UserModule):
@@ -69,10 +82,14 @@ class ModuleSemantics:
         if isinstance(base, Container):
             return ContainerMethod(base, attr)
         if isinstance(base, Layer):
+            if attr == "bias" and base.bound and base.bound.get("bias") is False:
+                return None  # torch's layers set no bias to None
             if attr in ("weight", "bias", "running_mean", "running_var"):
                 shape = base.kind.parameter_shape(base.bound, attr) if base.bound else None
                 return Tensor(shape) if shape is not None else Tensor()  # fuse(): w.size(1)
             value = base.bound.get(attr, UNKNOWN) if base.bound else UNKNOWN
+            if attr in _CONV_TUPLES and type(value) is int and isinstance(base.kind.family, Conv):
+                return (value,) * base.kind.family.rank  # nn.Conv2d(3, 8, 3).stride == (1, 1)
             return value if not isinstance(value, ListValue) else UNKNOWN
         return UNKNOWN
 
@@ -99,7 +116,12 @@ class ModuleSemantics:
             if decorated(method, "classmethod"):
                 return UNKNOWN  # bound to the class, not to the module: not followed
             return FunctionRef(method, bound_self=module)
-        return self._class_attr(module.cls, attr)
+        value = self._class_attr(module.cls, attr)
+        if value is UNKNOWN and module.layer is not None:  # self.weight, self.stride
+            value = self._other_attribute(module.layer, attr)
+            if attr == "normalized_shape" and type(value) is int:
+                return (value,)  # torch keeps it as a tuple
+        return value
 
     def _call_other(self, callee, args, kwargs, complete, node, frame):
         if isinstance(callee, Module):
@@ -116,8 +138,12 @@ class ModuleSemantics:
                 return self._construct(target, args, kwargs, node)
         return UNHANDLED
 
-    def _init_library_base(self, module: UserModule, base: str, args, complete: bool):
-        """super().__init__(*layers) in a subclass of nn.Sequential / ModuleList / ModuleDict."""
+    def _init_library_base(self, module: UserModule, base: str, args, complete: bool,
+                           kwargs=None):
+        """super().__init__(*layers) in a subclass of nn.Sequential / ModuleList / ModuleDict;
+        super().__init__(in_channels, ...) in a subclass of a catalogue layer."""
+        if base in layers.LAYERS and complete:
+            self._build_layer_base(module, base, args, kwargs, False)
         if base not in CONTAINER_BASES:
             return None
         built = self._container(base, args, complete, None) if "Dict" not in base \
@@ -137,6 +163,8 @@ class ModuleSemantics:
         if name.startswith("torch.") and name[6:] in TUPLE_RESULTS and args \
                 and isinstance(args[0], Tensor):  # torch.max(x, 1), torch.chunk(x, 2, dim=1)
             return self._tuple_result(args[0], name[6:], args[1:], kwargs, complete, node)
+        if name in PRODUCT_FUNCTIONS:
+            return self._product_function(name, args, kwargs, complete, node)
         if name in ("torch.cat", "torch.stack"):
             return self._cat(name, args, kwargs, node) if complete else Tensor()
         if name == "torch.nn.parallel.data_parallel" and args and isinstance(args[0], Module):
@@ -160,12 +188,13 @@ class ModuleSemantics:
             return self._construct(kind, args, kwargs, node) if complete else UNKNOWN
         return self._apply_function(kind, args, kwargs, complete, node, name)
 
-    def _construct(self, kind, args, kwargs, node):
+    def _construct(self, kind, args, kwargs, node, register: bool = True):
+        """A catalogue layer built; ``register``: recorded as built by ``node`` (for fixes)."""
         bound = kind.bind(list(map(plain, args)), {k: plain(v) for k, v in kwargs.items()})
         if bound is None:
             return UNKNOWN
         layer = Layer(node=node, kind=kind, bound=bound)
-        if self.built is not None:
+        if self.built is not None and register:
             self.built.setdefault(id(node), []).append(layer)
         if self.constructions is not None:
             direct = self.scope is self.home  # else built by a sibling's or a stub's code

@@ -11,6 +11,8 @@ from __future__ import annotations
 from conv_lint import layers
 from conv_lint.algebra import sizes
 from conv_lint.interpreter.forward import catalogue_value, dim_str, shape_str
+from conv_lint.interpreter.product_calls import PRODUCT_METHODS
+from conv_lint.interpreter.products import stacked
 from conv_lint.interpreter.pyvalues import MAX_UNROLL, as_sequence, is_int
 from conv_lint.interpreter.tensor_shapes import (
     cat_conflict, concatenated, index_shape, piece_sizes, proven_unequal_size, regroup_detail,
@@ -24,6 +26,11 @@ _SHAPE_PRESERVING_METHODS = {
     "type_as", "requires_grad_", "abs", "exp", "log", "neg", "sqrt", "clamp", "clamp_", "relu_",
     "sigmoid_", "tanh_", "mul_", "add_", "div_", "sub_", "masked_fill", "pow",
 }
+
+
+# x.expand_as(y), x.reshape_as(y), x.view_as(y): y's shape (timm's StdConv2d reshapes its
+# standardised weight back with reshape_as(self.weight))
+_AS_OTHER = frozenset({"expand_as", "reshape_as", "view_as"})
 
 
 class NamedTensors(tuple):
@@ -83,14 +90,18 @@ class TensorCalls:
             return shape[index] if is_int(index) and -len(shape) <= index < len(shape) else UNKNOWN
         if name == "dim":
             return len(shape) if shape is not None else UNKNOWN
-        if name == "expand_as" and len(args) == 1 and isinstance(args[0], Tensor):
-            return self._tensor_binary("Multiply", tensor, args[0], node).derived()
+        if name in _AS_OTHER and len(args) == 1 and isinstance(args[0], Tensor) and not kwargs:
+            if name == "expand_as" and shape is not None:
+                return self._tensor_binary("Multiply", tensor, args[0], node).derived()
+            return Tensor(args[0].shape, origin=tensor.origin)  # wherever torch runs
         if name in ("view", "reshape"):
             return self._view(tensor, name, args, complete, node)
         if name in _SHAPE_PRESERVING_METHODS:
             return tensor.derived()
         if name in TUPLE_RESULTS:
             return self._tuple_result(tensor, name, args, kwargs, complete, node)
+        if name in PRODUCT_METHODS:
+            return self._product_method(tensor, name, args, kwargs, complete, node)
         kind = layers.METHODS.get(name)
         if kind is None or not complete:
             return Tensor(origin=tensor.origin)
@@ -178,11 +189,11 @@ class TensorCalls:
         shapes = [t.shape for t in tensors]
         if any(s is None for s in shapes) or not is_int(dim):
             return Tensor(origin="torch.cat")
+        if name == "torch.stack":  # unequal shapes raise: not claimed
+            return Tensor(stacked(shapes, dim), origin=tensors[0].origin)
         rank = len(shapes[0])
         if any(len(s) != rank for s in shapes) or not -rank <= dim < rank:
             return Tensor(origin="torch.cat")
-        if name == "torch.stack":
-            return Tensor(origin="torch.stack")
         axis = dim % rank
         for other in range(rank):
             if other == axis:

@@ -111,6 +111,7 @@ class UserModule(Module):
     attrs: dict = field(default_factory=dict)
     parameters: int = 0  # elements of nn.Parameter attributes; None if unknown
     complete: bool = True  # False when __init__ did something we could not follow
+    layer: Optional[Layer] = None  # a subclass of a catalogue layer: that layer, as built
 
     @property
     def type_name(self) -> str:  # type: ignore[override]

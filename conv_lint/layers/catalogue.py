@@ -24,6 +24,7 @@ from conv_lint.layers.reshaping import (
     Flatten, Permute, Reduce, Squeeze, Transpose, Unflatten, Unsqueeze,
 )
 from conv_lint.layers.resizing import Pad, PixelShuffle, Upsample
+from conv_lint.layers.weighted import WeightedConv, WeightedLinear
 
 LAYERS: dict = {}
 FUNCTIONS: dict = {}
@@ -216,6 +217,14 @@ _fn(_F + "fold", "input, output_size, kernel_size, dilation=1, padding=0, stride
 _fn(_F + "unfold", "input, kernel_size, dilation=1, padding=0, stride=1", Unfold())
 _fn(_F + "pixel_shuffle", "input, upscale_factor", PixelShuffle("upscale_factor"))
 _fn(_F + "pixel_unshuffle", "input, downscale_factor", PixelShuffle("downscale_factor"))
+_fn(_F + "linear", "input, weight, bias=None", WeightedLinear())
+for _n in (1, 2, 3):  # the weight tensor gives the sizes (layers/weighted.py)
+    for _prefix in (_F, "torch."):
+        _fn(f"{_prefix}conv{_n}d", "input, weight, bias=None, stride=1, padding=0, dilation=1, "
+                                   "groups=1", WeightedConv(_n))
+        _fn(f"{_prefix}conv_transpose{_n}d", "input, weight, bias=None, stride=1, padding=0, "
+                                             "output_padding=0, groups=1, dilation=1",
+            WeightedConv(_n, transposed=True))
 
 # ---- torch functions
 
