@@ -246,6 +246,7 @@ def modelled_function(qualname: str) -> bool:
     return (layers.lookup(qualname) is not None or qualname in TENSOR_FACTORIES
             or qualname in _TORCH_BINARY or qualname in _TORCH_SAME_SHAPE
             or qualname in ("torch.cat", "torch.stack", "torch.nn.parallel.data_parallel")
+            or qualname in PRODUCT_FUNCTIONS
             or qualname.startswith("torch.") and qualname[6:] in TUPLE_RESULTS)
 
 

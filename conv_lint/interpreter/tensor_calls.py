@@ -218,6 +218,6 @@ class TensorCalls:
 
 def modelled_method(name: str) -> bool:
     """Does the analysis have a shape rule for the tensor method ``name``?"""
-    return (name in ("size", "dim", "expand_as", "view", "reshape")
+    return (name in ("size", "dim", "expand_as", "view", "reshape", "view_as", "reshape_as")
             or name in _SHAPE_PRESERVING_METHODS or name in TUPLE_RESULTS
-            or name in layers.METHODS)
+            or name in PRODUCT_METHODS or name in layers.METHODS)
