@@ -151,7 +151,9 @@ class ModuleSemantics:
         return self._apply_function(kind, args, kwargs, complete, node, name)
 
     def _construct(self, kind, args, kwargs, node):
-        bound = kind.bind(list(map(plain, args)), {k: plain(v) for k, v in kwargs.items()})
+        given = (lambda a: a if isinstance(a, Layer) else plain(a)) if kind.family.takes_layers \
+            else plain  # TransformerEncoder(layer, 6) reads its layer's arguments
+        bound = kind.bind(list(map(given, args)), {k: given(v) for k, v in kwargs.items()})
         if bound is None:
             return UNKNOWN
         layer = Layer(node=node, kind=kind, bound=bound)
