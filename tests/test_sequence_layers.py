@@ -475,3 +475,42 @@ def test_a_recurrent_head_is_checked_as_torch_runs_it(size, features, expected):
     if raised is not None:  # the Linear's error is the catalogue's own
         code = expected[0][1]
         assert code in (sequence_codes if code == "CNV112" else codes_for)(raised)
+
+
+def _flat(result) -> list:
+    if isinstance(result, tuple):
+        return [item for part in result for item in _flat(part)]
+    return [result]
+
+
+def test_a_symbolic_size_gives_the_same_sizes_and_no_problem():
+    """Any one int axis of a valid input made symbolic: no claim, and every size known of the
+    result agrees with the concrete result at that size."""
+    h = sizes.symbol("H")
+    checked = 0
+    for c in recurrent_cases() + cell_cases() + attention_cases()[::3] + transformer_cases():
+        bound, check, concrete, problems, _ = predict(c)
+        if check or problems or concrete is UNKNOWN:
+            continue
+        kind = layers.LAYERS[f"torch.nn.{c.name}"]
+        shapes = [tuple(sizes.BATCH if d == N else d for d in s) for s in c.inputs]
+        for which, shape in enumerate(shapes):
+            for axis, size in enumerate(shape):
+                if type(size) is not int or size < 1:
+                    continue
+                given = list(shapes)
+                given[which] = shape[:axis] + (h,) + shape[axis + 1:]
+                result, problems = kind.forward(bound, [layers.Shaped(s) for s in given],
+                                                dict(c.call))
+                assert problems == [], (c, which, axis)
+                if result is UNKNOWN:
+                    continue
+                for symbolic, real in zip(_flat(result), _flat(concrete)):
+                    if symbolic is None or symbolic.shape is None:
+                        continue
+                    assert len(symbolic.shape) == len(real.shape), (c, which, axis)
+                    for dim, value in zip(symbolic.shape, real.shape):
+                        if dim is not None and dim is not sizes.BATCH:
+                            assert sizes.value_at(dim, {"H": size}) == value, (c, axis, result)
+                checked += 1
+    assert checked > 500
