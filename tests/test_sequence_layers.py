@@ -514,3 +514,24 @@ def test_a_symbolic_size_gives_the_same_sizes_and_no_problem():
                             assert sizes.value_at(dim, {"H": size}) == value, (c, axis, result)
                 checked += 1
     assert checked > 500
+
+
+def test_an_argument_torch_rejects_at_the_call_is_reported_there():
+    source = """import torch.nn as nn
+
+
+# conv-lint: input-shape=8
+class Step(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.cell = nn.RNNCell(8, 16, nonlinearity="gelu")
+
+    def forward(self, x):
+        return self.cell(x)
+"""
+    namespace: dict = {}
+    exec(compile(source, "step.py", "exec"), namespace)
+    model = namespace["Step"]()  # torch builds it ...
+    with pytest.raises(RuntimeError, match="Unknown nonlinearity"):
+        model(torch.zeros(2, 8))  # ... and raises at the call
+    assert [(f.line, f.code) for f in analyse(source, "step.py").findings] == [(11, "CNV110")]

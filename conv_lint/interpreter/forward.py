@@ -189,6 +189,8 @@ class ShapeFlow:
         shapes of every tensor given (layers.Shaped) to the structure torch returns."""
         first = first_tensor(list(args) + list(kwargs.values()))
         self._receive(layer, first.shape)
+        at_call = [p for p in layer.kind.check(layer.bound) if not raised_at_construction(p)]
+        self._report_problems(at_call, node, name, first.origin)  # RNNCell's nonlinearity
         result, problems = layer.kind.forward(layer.bound, [shaped(a) for a in args],
                                               {k: shaped(v) for k, v in kwargs.items()})
         self._report_problems(problems, node, name, first.origin,
