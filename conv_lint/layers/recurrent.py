@@ -143,12 +143,14 @@ class Recurrent(Family):
         proj = as_int(self._proj(b))
         if None in (size, hidden, layers_, d, h_out, bias, proj) or type(h_out) is not int:
             return None
-        total = 0
-        for layer in range(layers_):
-            fan_in = size if layer == 0 else d * h_out
-            one = gates * hidden * (fan_in + h_out) + (2 * gates * hidden if bias else 0)
-            total += d * (one + (proj * hidden if proj else 0))
-        return total
+        if layers_ < 1:
+            return None
+
+        def one_layer(fan_in: int) -> int:  # both directions
+            weights = gates * hidden * (fan_in + h_out) + (2 * gates * hidden if bias else 0)
+            return d * (weights + proj * hidden)
+
+        return one_layer(size) + (layers_ - 1) * one_layer(d * h_out)  # no loop: 10**8 layers
 
     def in_channels(self, b: dict):
         return as_channels(b["input_size"])
