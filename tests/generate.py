@@ -374,8 +374,8 @@ _REDUCTIONS = ["amax", "mean", "logsumexp", "std", "amin"]
 
 @st.composite
 def _head(draw, state: _State) -> list:
-    """Flatten (module, function, method or view), or a reduction over the spatial axes, and
-    one or two Linear layers."""
+    """Flatten (module, function, method or view), or a reduction over the spatial axes,
+    sometimes a recurrent cell, and one or two Linear layers."""
     features = state.channels
     for n in state.spatial:
         features *= n
@@ -395,6 +395,15 @@ def _head(draw, state: _State) -> list:
                  Step("torch.flatten(x, 1)", module=False) if how == "function" else
                  Step("x.flatten(1)", module=False) if how == "method" else
                  Step("x.view(x.size(0), -1)", module=False)]
+    if draw(st.integers(0, 3)) == 0:  # a recurrent cell's step on the flat features
+        given = features
+        if _wild(draw, state):
+            given = draw(st.sampled_from([features + 1, max(1, features - 1)]))
+        kind, hidden = draw(st.sampled_from(["LSTMCell", "GRUCell", "RNNCell"])), \
+            draw(st.integers(1, 16))
+        steps.append(Step(_call(f"nn.{kind}", [given, hidden], {}),
+                          call="{layer}(x)[0]" if kind == "LSTMCell" else "{layer}(x)"))
+        features = hidden
     for _ in range(draw(st.integers(1, 2))):
         given = features
         if _wild(draw, state):

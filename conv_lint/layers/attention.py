@@ -14,7 +14,7 @@ from conv_lint.interpreter.values import UNKNOWN
 from conv_lint.layers.base import (
     Family, Shaped, as_channels, as_flag, as_int, invalid, wrong_rank,
 )
-from conv_lint.layers.recurrent import features_mismatch
+from conv_lint.layers.recurrent import features_mismatch, undecided
 from conv_lint.records import record
 
 QUERY_RANKS = "2D (unbatched) or 3D (batched)"
@@ -45,15 +45,15 @@ def attention_params(e, kdim, vdim, bias, bias_kv=False) -> Optional[int]:
     return e * (e + kdim + vdim) + e * e + (4 * e if bias else 0) + (2 * e if bias_kv else 0)
 
 
-def shapes_differ(a, b) -> bool:
-    """Two shapes that differ for every input size (in rank or on some axis)."""
-    return len(a) != len(b) or any(sizes.proven_different(x, y) for x, y in zip(a, b))
+def shapes_equal(a, b) -> bool:
+    """Two shapes equal for every input size."""
+    return len(a) == len(b) and all(x == y or sizes.proven_equal(x, y) for x, y in zip(a, b))
 
 
 def attend(query, key, value, embed, kdim=None, vdim=None) -> tuple:
     """The checks of F.multi_head_attention_forward on shapes in torch's (L, N, E) order (or
     unbatched): (True, []) when it runs; (False, problems) when it raises, problems empty where
-    no claim is made."""
+    no claim is made or whether it runs depends on the input size."""
     if len(query) not in (2, 3):
         return False, [wrong_rank(QUERY_RANKS, query)]
     for other in (key, value):
@@ -61,17 +61,18 @@ def attend(query, key, value, embed, kdim=None, vdim=None) -> tuple:
             return False, [wrong_rank(f"{len(query)}D key and value for a {len(query)}D query",
                                       other)]
     problem = features_mismatch(embed, query[-1], "embed_dim")
-    if problem is not None:
-        return False, [problem]
+    if problem is not None or undecided(embed, query[-1]):
+        return False, [problem] if problem else []
     separate = kdim is not None or vdim is not None
-    if shapes_differ(key[:-1], value[:-1]) if separate else shapes_differ(key, value):
-        return False, []
+    if not shapes_equal(key[:-1], value[:-1]) if separate else not shapes_equal(key, value):
+        return False, []  # torch's error here is not claimed
     for shape, size, arg in ((key, kdim, "kdim"), (value, vdim, "vdim")):
-        problem = features_mismatch(embed if size is None else size, shape[-1], arg)
-        if problem is not None:
-            return False, [problem]
-    if len(query) == 3 and sizes.proven_different(query[1], key[1]):
-        return False, []
+        expected = embed if size is None else size
+        problem = features_mismatch(expected, shape[-1], arg)
+        if problem is not None or undecided(expected, shape[-1]):
+            return False, [problem] if problem else []
+    if len(query) == 3 and not shapes_equal(query[1:2], key[1:2]):
+        return False, []  # the batches differ: not claimed
     return True, []
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Optional
 
-from conv_lint.algebra import symbols
+from conv_lint.algebra import sizes, symbols
 from conv_lint.interpreter.values import UNKNOWN
 from conv_lint.layers.base import (
     Family, Problem, Shaped, as_channels, as_flag, as_int, demand, dim_text, differs, invalid,
@@ -37,6 +37,15 @@ def features_mismatch(expected, got, arg: str) -> Optional[Problem]:
     if expected is None or not differs(expected, got):
         return None
     return Problem("CNV112", {"expected": expected, "got": dim_text(got)}, arg)
+
+
+def undecided(expected, got) -> bool:
+    """A last axis that may or may not be the size expected (symbolic, the batch, unknown):
+    whether torch runs depends on the input, so nothing after it is known (a later layer's
+    claim would hold only for the inputs that pass this one)."""
+    expected = as_channels(expected)
+    return expected is not None and got != expected and not sizes.proven_equal(got, expected) \
+        and not differs(expected, got)  # a mismatch: torch raises there
 
 
 def _not_bool(b: dict, name: str) -> Optional[Problem]:
@@ -115,6 +124,9 @@ class Recurrent(Family):
             problem = features_mismatch(b["input_size"], shape[-1], "input_size")
             if problem is not None:
                 return None, [problem]
+            if undecided(b["input_size"], shape[-1]):
+                shape = None
+        if shape is not None:
             length = shape[1 if batch_first and len(shape) == 3 else 0]
             if length == 0 and batch_first is not None:
                 return None, [too_small("expects a sequence length larger than 0")]
@@ -186,7 +198,8 @@ class RecurrentCell(Family):
             problem = features_mismatch(b["input_size"], shape[-1], "input_size")
             if problem is not None:
                 return None, [problem]
-            out = shape[:-1] + (as_channels(b["hidden_size"]),)
+            if not undecided(b["input_size"], shape[-1]):
+                out = shape[:-1] + (as_channels(b["hidden_size"]),)
         if self.mode == "LSTM":
             return (Shaped(out), Shaped(out)), []
         return Shaped(out), []

@@ -14,7 +14,7 @@ from conv_lint.algebra import sizes
 from conv_lint.interpreter.values import UNKNOWN
 from conv_lint.layers.attention import attend, attention_check, attention_params, batch_major
 from conv_lint.layers.base import Family, Shaped, as_flag, as_int, invalid, wrong_rank
-from conv_lint.layers.recurrent import features_mismatch
+from conv_lint.layers.recurrent import features_mismatch, undecided
 from conv_lint.records import record
 
 ACTIVATIONS = ("relu", "gelu")
@@ -57,6 +57,8 @@ def _self_attention(b: dict, src) -> tuple:
     mismatch = features_mismatch(b["d_model"], src[-1], "d_model")
     if norm_first and mismatch is not None:
         return False, [mismatch]
+    if undecided(b["d_model"], src[-1]):
+        return False, []
     if norm_first is None and mismatch is not None and len(src) not in (2, 3):
         return False, []  # which of two errors torch raises first is not known
     shape = batch_major(src, as_flag(b["batch_first"]))
@@ -86,10 +88,8 @@ def decode(b: dict, tgt, memory) -> tuple:
 
 
 def result(output, problems) -> tuple:
-    """A layer's (result, problems): one tensor, or no claim when it fails without one."""
-    if output is not None:
-        return Shaped(output), []
-    return (None, problems) if problems else (UNKNOWN, [])
+    """A layer's (result, problems): one tensor (of unknown shape where no claim is made)."""
+    return (None, problems) if problems else (Shaped(output), [])
 
 
 def _shapes(call: dict, names) -> Optional[list]:
@@ -241,12 +241,14 @@ class Transformer(Family):
             if batch_first is None or len(tgt) < 2:
                 return UNKNOWN, []
             axis = 0 if batch_first else 1
-            if sizes.proven_different(src[axis], tgt[axis]):
-                return UNKNOWN, []  # "the batch number of src and tgt must be equal"
+            if src[axis] != tgt[axis] and not sizes.proven_equal(src[axis], tgt[axis]):
+                return Shaped(), []  # "the batch number of src and tgt must be equal"
         for shape in (src, tgt):
             problem = features_mismatch(b["d_model"], shape[-1], "d_model")
             if problem is not None:
                 return None, [problem]
+        if any(undecided(b["d_model"], shape[-1]) for shape in (src, tgt)):
+            return Shaped(), []
         if len(src) not in (2, 3):
             return None, [wrong_rank("2D (unbatched) or 3D (batched)", src)]
         memory, problems = encode(b, src)
