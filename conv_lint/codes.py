@@ -114,6 +114,15 @@ _TABLE = (
         "A layer given a tensor with the wrong number of axes (e.g. a conv after flatten).",
     ),
     Code(
+        "CNV112", "sequence-features-mismatch",
+        "{layer} expects {expected} features on the last axis but receives {got}{source}",
+        "A recurrent or attention layer (LSTM, GRU, RNN, their cells, MultiheadAttention, "
+        "Transformer layers) is sized for other features than the last axis it is given.",
+        "Sets input_size of a recurrent layer or cell to the size it receives, when that size "
+        "is a known int, the argument is an int literal and every layer built by that "
+        "constructor call receives the same size.",
+    ),
+    Code(
         "CNV113", "matmul-mismatch",
         "{op} of shapes {shapes}: {detail}",
         "A matrix product (@, matmul, mm, bmm, einsum) whose inner sizes, bmm batch sizes or "

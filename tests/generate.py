@@ -1,4 +1,5 @@
-"""Random model files for the differential tests: stacks of torch layers rendered as source.
+"""Random model files for the differential tests: stacks of torch layers rendered as source
+(1-d maps also read as sequences by recurrent layers and attention).
 
 A :class:`Case` is a per-sample input shape and a list of steps (a layer built in ``__init__``,
 or a call written in ``forward``), rendered as a model file in one of two styles: every layer
@@ -41,6 +42,7 @@ class Step:
 
     text: str  # "nn.Conv2d(3, 8, kernel_size=3)" or "F.interpolate(x, scale_factor=2)"
     module: bool = True
+    call: str = ""  # how forward calls the module, when not on x alone: "{layer}(x, x, x)[0]"
 
 
 @dataclass(frozen=True)
@@ -62,7 +64,8 @@ class Case:
         if self.style == "sequential":
             # the modules up to the first forward-time call go into the Sequential
             head = 0
-            while head < len(self.steps) and self.steps[head].module:
+            while head < len(self.steps) and self.steps[head].module \
+                    and not self.steps[head].call:
                 head += 1
             lines.append("        self.body = nn.Sequential(")
             lines += [f"            {step.text}," for step in self.steps[:head]]
@@ -74,7 +77,8 @@ class Case:
         for index, step in enumerate(rest):
             if step.module:
                 lines.append(f"        self.l{index} = {step.text}")
-                forward.append(f"x = self.l{index}(x)")
+                call = step.call or "{layer}(x)"
+                forward.append(f"x = {call.format(layer=f'self.l{index}')}")
             else:
                 forward.append(f"x = {step.text}")
         lines.append("")
@@ -353,13 +357,47 @@ def _token_mix(draw, state: _State) -> Step:
     return Step(f"({mix}).view_as(x)", module=False)
 
 
+_RECURRENT_OUTPUTS = ["{layer}(x)[0]", "{layer}(x)[0][:, :, :]", "{layer}(x, None)[0]"]
+
+
+@st.composite
+def _sequence(draw, state: _State) -> list:
+    """A 1-d map read as a sequence (N, L, C): a batch-first RNN, LSTM or GRU (its output, item
+    0 of the tuple), sometimes self-attention after it, then channels first again."""
+    wild = _wild(draw, state)
+    features = state.channels
+    if wild and state.channels_known:
+        features = draw(st.sampled_from([features + 1, max(1, features - 1), 2 * features]))
+    kind = draw(st.sampled_from(["LSTM", "GRU", "RNN"]))
+    hidden, layers = draw(st.integers(1, MAX_CHANNELS)), draw(st.integers(1, 2))
+    kwargs = {"num_layers": layers, "batch_first": True}
+    if draw(st.booleans()):
+        kwargs["bidirectional"] = True
+    if kind == "LSTM" and hidden > 1 and draw(st.integers(0, 3)) == 0:
+        kwargs["proj_size"] = draw(st.integers(1, hidden - 1))
+    steps = [Step("x.transpose(1, 2)", module=False),
+             Step(_call(f"nn.{kind}", [features, hidden], kwargs),
+                  call=draw(st.sampled_from(_RECURRENT_OUTPUTS)))]
+    state.channels = (2 if kwargs.get("bidirectional") else 1) * kwargs.get("proj_size", hidden)
+    if draw(st.booleans()):
+        embed = state.channels
+        if _wild(draw, state):
+            embed = draw(st.sampled_from([embed + 1, 2 * embed]))
+        heads = draw(st.sampled_from(_divisors(embed)))
+        steps.append(Step(_call("nn.MultiheadAttention", [embed, heads], {"batch_first": True}),
+                          call=draw(st.sampled_from(["{layer}(x, x, x)[0]",
+                                                     "{layer}(x, x, x, need_weights=False)[0]"]))))
+    state.moved = True
+    return steps + [Step("x.transpose(1, 2)", module=False)]
+
+
 _REDUCTIONS = ["amax", "mean", "logsumexp", "std", "amin"]
 
 
 @st.composite
 def _head(draw, state: _State) -> list:
-    """Flatten (module, function, method or view), or a reduction over the spatial axes, and
-    one or two Linear layers."""
+    """Flatten (module, function, method or view), or a reduction over the spatial axes,
+    sometimes a recurrent cell, and one or two Linear layers."""
     features = state.channels
     for n in state.spatial:
         features *= n
@@ -385,6 +423,15 @@ def _head(draw, state: _State) -> list:
                  Step("torch.flatten(x, 1)", module=False) if how == "function" else
                  Step("x.flatten(1)", module=False) if how == "method" else
                  Step("x.view(x.size(0), -1)", module=False)]
+    if draw(st.integers(0, 3)) == 0:  # a recurrent cell's step on the flat features
+        given = features
+        if _wild(draw, state):
+            given = draw(st.sampled_from([features + 1, max(1, features - 1)]))
+        kind, hidden = draw(st.sampled_from(["LSTMCell", "GRUCell", "RNNCell"])), \
+            draw(st.integers(1, 16))
+        steps.append(Step(_call(f"nn.{kind}", [given, hidden], {}),
+                          call="{layer}(x)[0]" if kind == "LSTMCell" else "{layer}(x)"))
+        features = hidden
     for _ in range(draw(st.integers(1, 2))):
         given = features
         if _wild(draw, state):
@@ -431,6 +478,8 @@ def cases(draw, directive=None) -> Case:
             steps += draw(_channels_last(state))
         if min(state.spatial) >= 1 and draw(st.integers(0, 6)) == 0:
             steps.append(draw(_token_mix(state)))
+        if rank == 1 and min(state.spatial) >= 1 and draw(st.integers(0, 4)) == 0:
+            steps += draw(_sequence(state))
     if draw(st.integers(0, 2)) == 0 and max(state.spatial) >= 1:
         steps += draw(_head(state))
     return Case(shape, tuple(steps), style, directive)

@@ -155,6 +155,14 @@ def load_fixture(path: Path):
 TORCH_ERRORS: tuple[tuple[str, frozenset], ...] = tuple(
     (pattern, frozenset(codes.split()))
     for pattern, codes in (
+        (r"input.size\(-1\) must be equal to input_size", "CNV112"),  # RNN, LSTM, GRU
+        (r"input has inconsistent input_size", "CNV112"),  # their cells
+        (r"was expecting embedding dimension of", "CNV112"),  # attention's query
+        (r"expecting (query|key|value) weights shape", "CNV112"),  # attention's kdim, vdim
+        (r"feature number of src and tgt must be equal to d_model", "CNV112"),
+        (r"Expected input to be \dD or \dD", "CNV111"),  # recurrent layers and cells
+        (r"query should be unbatched 2D or batched 3D", "CNV111"),
+        (r"embed_dim must be divisible by num_heads", "CNV110"),
         # a batched tensor fed to a layer of one rank more: torch takes it as unbatched
         (r"expected input\[1, \d+", "CNV111"),
         (r"to have \d+ channels, but got \d+ channels", "CNV101"),

@@ -214,3 +214,12 @@ def test_area_downsampling_may_empty_a_symbolic_axis():
     check(_case((1, 4, 4, 3), "nn.Conv3d(1, 1, kernel_size=(1, 1, 2), stride=(1, 1, 3))",
                 "nn.Upsample(scale_factor=(2, 2, 0.5), mode='area')", "nn.Flatten()",
                 "nn.Linear(0, 1)", directive=False))
+
+
+def test_no_claim_after_a_sequence_layer_that_may_fail():
+    # the cell's features are symbolic: a wrong Linear after it is no claim for every input
+    steps = (generate.Step("nn.Conv2d(1, 1, kernel_size=(1, 2), stride=(1, 2), bias=False)"),
+             generate.Step("nn.Flatten()"),
+             generate.Step("nn.LSTMCell(19, 1)", call="{layer}(x)[0]"),
+             generate.Step("nn.Linear(2, 1)"))
+    check(generate.Case((1, 6, 6), steps, "sequential", directive=False))

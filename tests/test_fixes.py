@@ -216,6 +216,31 @@ class LeNet(nn.Module):
         x = torch.flatten(x, 1)
         return self.fc2(torch.relu(self.fc1(x)))
 ''', (3, 32, 32)),
+    Case("lstm-input-size", "CNV112", HEAD + '''# conv-lint: input-shape=64,32
+class Speaker(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv1d(64, 128, 3, padding=1)
+        self.lstm = nn.LSTM(64, 64, batch_first=True)  # sized for the mel bins
+        self.fc = nn.Linear(64, 10)
+
+    def forward(self, x):
+        x = self.conv(x).transpose(1, 2)
+        out, _ = self.lstm(x)
+        return self.fc(out[:, -1])
+''', HEAD + '''# conv-lint: input-shape=64,32
+class Speaker(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv1d(64, 128, 3, padding=1)
+        self.lstm = nn.LSTM(128, 64, batch_first=True)  # sized for the mel bins
+        self.fc = nn.Linear(64, 10)
+
+    def forward(self, x):
+        x = self.conv(x).transpose(1, 2)
+        out, _ = self.lstm(x)
+        return self.fc(out[:, -1])
+''', (64, 32)),
 ]
 
 

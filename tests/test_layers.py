@@ -13,6 +13,7 @@ import importlib
 import inspect
 import itertools
 import re
+import typing
 import warnings
 from dataclasses import dataclass, field
 from typing import Optional
@@ -386,7 +387,20 @@ def test_lookup_finds_layers_then_functions():
 
 
 def _params(signature: inspect.Signature) -> list:
-    return [(p.name, p.kind, p.default) for p in signature.parameters.values()]
+    """A default that is a function (the Transformer layers' F.relu) by its name, as the
+    catalogue writes it ('relu', which torch takes as the same)."""
+    return [(p.name, p.kind, p.default.__name__ if inspect.isfunction(p.default) else p.default)
+            for p in signature.parameters.values()]
+
+
+def _stated_signature(target) -> inspect.Signature:
+    """A layer's signature; for RNN/LSTM/GRU, declared (*args, **kwargs), the overload torch
+    states for them (self left out)."""
+    overloads = typing.get_overloads(target.__init__)
+    if not overloads:
+        return inspect.signature(target)
+    stated = inspect.signature(overloads[0])
+    return stated.replace(parameters=list(stated.parameters.values())[1:])
 
 
 def _doc_signature(obj) -> Optional[inspect.Signature]:
@@ -419,7 +433,7 @@ def test_layer_signature_is_torch_signature(qualname):
             target(1)
         assert kind.bind([1], {}) is None
         return
-    assert _params(kind.signature) == _params(inspect.signature(target))
+    assert _params(kind.signature) == _params(_stated_signature(target))
 
 
 def _torch_signature(qualname: str) -> Optional[inspect.Signature]:
@@ -1367,7 +1381,9 @@ def test_every_entry_is_run_against_torch():
     cases = all_cases()
     covered = GENERATED | {case.name for case in cases}
     missing = [name for name in list(layers.LAYERS) + list(layers.FUNCTIONS)
-               if name not in covered and not name.startswith("einops.")]  # test_einops.py
+               if name not in covered and not name.startswith("einops.")  # test_einops.py
+               and layers.lookup(name).call is None]  # else: see
+    # tests/test_sequence_layers.py (several inputs, tuple results)
     missing += [name for name in layers.METHODS if name not in covered]
     assert not missing
 

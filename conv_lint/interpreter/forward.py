@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any, Optional
 
+from conv_lint import layers
 from conv_lint.algebra import sizes
 from conv_lint.fixes.proposals import Change
 from conv_lint.interpreter.pyvalues import is_int
@@ -117,6 +118,8 @@ class ShapeFlow:
             result = unknown_result(args)
         if row is not None and isinstance(result, Tensor):
             row.output = result.shape
+        elif row is not None and isinstance(module, Layer):  # a layer's tuple: its first tensor
+            row.output = first_tensor(result).shape
         if row is not None and row.params is None:  # a lazy layer is built by its first call
             row.type, row.params = module.type_name, self.param_count(module)
         return result
@@ -148,6 +151,8 @@ class ShapeFlow:
         node = layer.node if node is None else node
         tensor = args[0] if args else kwargs.get("input", UNKNOWN)
         name = self.names.get(id(layer), layer.kind.name)
+        if layer.kind.call is not None:
+            return self._run_structured(layer, args, kwargs, node, name)
         if not isinstance(tensor, Tensor) or layer.kind.family.extra_inputs and (
                 len(args) > 1 or kwargs):  # EmbeddingBag(ids, offsets): not followed
             self._receive(layer, None)
@@ -197,6 +202,20 @@ class ShapeFlow:
         if self.calls is not None:
             self.calls.append(call)
         return Tensor(shape, origin=_origin_after(kind, bound, name, tensor.origin), made_by=call)
+
+    def _run_structured(self, layer: Layer, args, kwargs, node, name: str):
+        """A layer whose forward takes several tensors or gives a tuple (LSTM's
+        ``(output, (h_n, c_n))``, attention's ``(output, weights)``): its family maps the
+        shapes of every tensor given (layers.Shaped) to the structure torch returns."""
+        first = first_tensor(list(args) + list(kwargs.values()))
+        self._receive(layer, first.shape)
+        at_call = [p for p in layer.kind.check(layer.bound) if not raised_at_construction(p)]
+        self._report_problems(at_call, node, name, first.origin)  # RNNCell's nonlinearity
+        result, problems = layer.kind.forward(layer.bound, [shaped(a) for a in args],
+                                              {k: shaped(v) for k, v in kwargs.items()})
+        self._report_problems(problems, node, name, first.origin,
+                              _size_change(layer, first.shape) if first.shape else None)
+        return UNKNOWN if problems else tensors_of(result, name)
 
     def _receive(self, layer: Layer, shape: Optional[tuple]) -> None:
         """Record what a layer receives, for fixes (FileInterpreter.received). Only
@@ -306,6 +325,38 @@ def _sizes_kept(value):
     if value is sizes.BATCH or isinstance(value, (sizes.Expr, sizes.Product)):
         return value
     return plain(value)
+
+
+def shaped(value):
+    """What a layer's forward sees of an argument: a tensor by its shape (tuples looked into),
+    other values as the catalogue sees them."""
+    if isinstance(value, Tensor):
+        return layers.Shaped(value.shape)
+    if isinstance(value, tuple):
+        return tuple(shaped(v) for v in value)
+    return plain(value)
+
+
+def tensors_of(result, origin: str):
+    """A layer's structured result (layers.Shaped, None, UNKNOWN or tuples of them) as values."""
+    if isinstance(result, layers.Shaped):
+        return Tensor(result.shape, origin=origin)
+    if isinstance(result, tuple):
+        return tuple(tensors_of(r, origin) for r in result)
+    return result
+
+
+def first_tensor(value) -> Tensor:
+    """The first tensor of a value (a tensor, or a tuple or list of values): what a table row
+    shows and messages name as the source; an unknown tensor if there is none."""
+    if isinstance(value, Tensor):
+        return value
+    if isinstance(value, (tuple, list)):
+        for item in value:
+            found = first_tensor(item)
+            if found.shape is not None or found.origin:
+                return found
+    return Tensor()
 
 
 def unknown_result(args):

@@ -190,7 +190,9 @@ class ModuleSemantics:
 
     def _construct(self, kind, args, kwargs, node, register: bool = True):
         """A catalogue layer built; ``register``: recorded as built by ``node`` (for fixes)."""
-        bound = kind.bind(list(map(plain, args)), {k: plain(v) for k, v in kwargs.items()})
+        given = (lambda a: a if isinstance(a, Layer) else plain(a)) if kind.family.takes_layers \
+            else plain  # TransformerEncoder(layer, 6) reads its layer's arguments
+        bound = kind.bind(list(map(given, args)), {k: given(v) for k, v in kwargs.items()})
         if bound is None:
             return UNKNOWN
         layer = Layer(node=node, kind=kind, bound=bound)

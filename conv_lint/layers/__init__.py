@@ -17,17 +17,17 @@ layer cannot run) and otherwise reports the first error of the call, in torch's 
 
 The package, one job a module: ``base`` (Problem, Family, argument helpers), one module per family
 group (``convolution``, ``pooling``, ``normalisation``, ``linear``, ``elementwise``,
-``reshaping``, ``resizing``, ``embedding``, ``fold``, ``lazy``; ``einops``, ``einmix`` and
-``einops_patterns`` for einops's operations and layers), ``entry`` (LayerType) and
-``catalogue`` (the tables).
+``reshaping``, ``resizing``, ``embedding``, ``fold``, ``lazy``, ``recurrent``, ``attention``,
+``transformer``; ``einops``, ``einmix`` and ``einops_patterns`` for einops's operations and
+layers), ``entry`` (LayerType) and ``catalogue`` (the tables).
 """
 
 from __future__ import annotations
 
-from conv_lint.layers.base import Problem, dim_text, shape_text
+from conv_lint.layers.base import Problem, Shaped, dim_text, shape_text
 from conv_lint.layers.catalogue import FUNCTIONS, LAYERS, METHODS, lookup
 from conv_lint.layers.entry import LayerType, signature_of
 
 # signature_of too: tests/test_layers.py builds torch's own signatures with it
-__all__ = ["FUNCTIONS", "LAYERS", "METHODS", "LayerType", "Problem", "dim_text", "lookup",
-           "shape_text", "signature_of"]
+__all__ = ["FUNCTIONS", "LAYERS", "METHODS", "LayerType", "Problem", "Shaped", "dim_text",
+           "lookup", "shape_text", "signature_of"]

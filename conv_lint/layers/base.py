@@ -24,6 +24,14 @@ class Problem:
     when: str = "init"  # "init": torch's constructor raises; "forward": the call raises
 
 
+@record(frozen=True)
+class Shaped:
+    """A tensor given to or given by a layer whose forward takes several tensors or returns a
+    structure (LSTM's ``(output, (h_n, c_n))``): its full shape, None when unknown."""
+
+    shape: Optional[Shape] = None
+
+
 def invalid(arg: Optional[str], detail: str, when: str = "forward") -> Problem:
     """CNV110: an argument torch rejects (``detail`` says why)."""
     return Problem("CNV110", {"detail": detail}, arg, when)
@@ -204,6 +212,7 @@ class Family:
     reads_batch = False
     extra_inputs = False  # its forward takes more tensors than one (EmbeddingBag's offsets)
     token_ids = False  # its input is token ids of any rank (Embedding)
+    takes_layers = False  # its arguments may be layers (TransformerEncoder's encoder_layer)
 
     def check(self, bound: dict) -> list:
         return []
@@ -213,6 +222,12 @@ class Family:
 
     def params(self, bound: dict) -> Optional[int]:
         return 0
+
+    def forward(self, bound: dict, call: dict) -> tuple:
+        """(result, problems) of an entry with a call signature (LayerType.call): ``call`` binds
+        forward's arguments, tensors as :class:`Shaped`; the result is a Shaped, None, UNKNOWN
+        or a tuple of them, as torch's forward returns it."""
+        return UNKNOWN, []
 
     def parameter_shape(self, bound: dict, name: str) -> Optional[tuple]:
         """The shape of the layer's parameter or buffer ``name`` (``conv.weight``), if known."""

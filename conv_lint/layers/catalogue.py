@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Optional
 
+from conv_lint.layers.attention import MultiheadAttention
 from conv_lint.layers.axes import Expand, MatrixTranspose, MoveDim, Repeat
 from conv_lint.layers.base import Family
 from conv_lint.layers.convolution import Conv
@@ -20,10 +21,14 @@ from conv_lint.layers.normalisation import (
     BatchNorm, GroupNorm, InstanceNorm, LayerNorm, LocalResponseNorm,
 )
 from conv_lint.layers.pooling import AdaptivePool, Pool
+from conv_lint.layers.recurrent import Recurrent, RecurrentCell
 from conv_lint.layers.reshaping import (
     Flatten, Permute, Reduce, Squeeze, Transpose, Unflatten, Unsqueeze,
 )
 from conv_lint.layers.resizing import Pad, PixelShuffle, Upsample
+from conv_lint.layers.transformer import (
+    Decoder, DecoderLayer, Encoder, EncoderLayer, Transformer,
+)
 from conv_lint.layers.weighted import WeightedConv, WeightedLinear
 
 LAYERS: dict = {}
@@ -31,8 +36,10 @@ FUNCTIONS: dict = {}
 METHODS: dict = {}
 
 
-def _nn(name: str, signature: str, family: Family) -> None:
-    LAYERS[f"torch.nn.{name}"] = LayerType(name, f"torch.nn.{name}", signature, family)
+def _nn(name: str, signature: str, family: Family, call: Optional[str] = None) -> None:
+    """``call``: forward's parameters, for a layer given several tensors or giving a tuple."""
+    LAYERS[f"torch.nn.{name}"] = LayerType(name, f"torch.nn.{name}", signature, family,
+                                           call=call)
 
 
 def _fn(qualname: str, signature: str, family: Family) -> None:
@@ -157,6 +164,42 @@ _nn("GLU", "dim=-1", GLU())
 for _name in ("Softmax", "Softmin", "LogSoftmax"):
     _nn(_name, "dim=None", Elementwise(dim="dim"))
 _nn("Softmax2d", "", Elementwise(ranks=(3, 4)))
+
+# sequence and attention layers: their forward takes several tensors or gives a tuple
+_RNN = "input_size, hidden_size, num_layers=1, {}bias=True, batch_first=False, dropout=0.0, " \
+       "bidirectional=False, {}device=None, dtype=None"
+_nn("RNN", _RNN.format("nonlinearity='tanh', ", ""), Recurrent("RNN"), "input, hx=None")
+_nn("LSTM", _RNN.format("", "proj_size=0, "), Recurrent("LSTM"), "input, hx=None")
+_nn("GRU", _RNN.format("", ""), Recurrent("GRU"), "input, hx=None")
+_nn("RNNCell", "input_size, hidden_size, bias=True, nonlinearity='tanh', device=None, "
+               "dtype=None", RecurrentCell("RNN"), "input, hx=None")
+for _name in ("LSTM", "GRU"):
+    _nn(f"{_name}Cell", "input_size, hidden_size, bias=True, device=None, dtype=None",
+        RecurrentCell(_name), "input, hx=None")
+_nn("MultiheadAttention", "embed_dim, num_heads, dropout=0.0, bias=True, add_bias_kv=False, "
+                          "add_zero_attn=False, kdim=None, vdim=None, batch_first=False, "
+                          "device=None, dtype=None", MultiheadAttention(),
+    "query, key, value, key_padding_mask=None, need_weights=True, attn_mask=None, "
+    "average_attn_weights=True, is_causal=False")
+# torch's default activation is F.relu itself, which 'relu' names
+_LAYER = "dim_feedforward=2048, dropout=0.1, activation='relu', {}layer_norm_eps=1e-05, " \
+         "batch_first=False, norm_first=False, bias=True, device=None, dtype=None"
+_DECODE = "tgt, memory, tgt_mask=None, memory_mask=None, tgt_key_padding_mask=None, " \
+          "memory_key_padding_mask=None, tgt_is_causal={}, memory_is_causal=False"
+_nn("TransformerEncoderLayer", "d_model, nhead, " + _LAYER.format(""), EncoderLayer(),
+    "src, src_mask=None, src_key_padding_mask=None, is_causal=False")
+_nn("TransformerDecoderLayer", "d_model, nhead, " + _LAYER.format(""), DecoderLayer(),
+    _DECODE.format("False"))
+_nn("TransformerEncoder", "encoder_layer, num_layers, norm=None, enable_nested_tensor=True, "
+                          "mask_check=True", Encoder(),
+    "src, mask=None, src_key_padding_mask=None, is_causal=None")
+_nn("TransformerDecoder", "decoder_layer, num_layers, norm=None", Decoder(),
+    _DECODE.format("None"))
+_nn("Transformer", "d_model=512, nhead=8, num_encoder_layers=6, num_decoder_layers=6, "
+    + _LAYER.format("custom_encoder=None, custom_decoder=None, "), Transformer(),
+    "src, tgt, src_mask=None, tgt_mask=None, memory_mask=None, src_key_padding_mask=None, "
+    "tgt_key_padding_mask=None, memory_key_padding_mask=None, src_is_causal=None, "
+    "tgt_is_causal=None, memory_is_causal=False")
 
 # ---- torch.nn.functional (the tensor is the first parameter, `input`)
 

@@ -8,6 +8,7 @@ from dataclasses import replace
 from functools import cached_property
 from typing import Optional
 
+from conv_lint.interpreter.values import UNKNOWN
 from conv_lint.layers.base import Channels, Family, Shape
 from conv_lint.records import record
 
@@ -46,11 +47,17 @@ class LayerType:
     parameters: str  # torch's parameter list: "in_channels, out_channels, kernel_size, ..."
     family: Family
     is_call: bool = False  # functions and methods: whatever torch rejects, it rejects at the call
+    call: Optional[str] = None  # forward's parameters, for a layer given several tensors or
+    # giving a structure (RNNs, attention): Family.forward judges it, not Family.apply
 
     @cached_property
     def signature(self) -> inspect.Signature:
         """Made when the layer is first met: most files meet a handful of the catalogue's."""
         return signature_of(self.parameters)
+
+    @cached_property
+    def call_signature(self) -> Optional[inspect.Signature]:
+        return None if self.call is None else signature_of(self.call)
 
     @property
     def elementwise(self) -> bool:
@@ -86,6 +93,20 @@ class LayerType:
             return None, []
         out, problems = self.family.apply(bound, tuple(shape))
         return out, [replace(p, when="forward") for p in problems[:1]]
+
+    def forward(self, bound: dict, args: list, kwargs: dict) -> tuple:
+        """(result, problems where torch's forward raises) of an entry with a call signature;
+        tensors among ``args``/``kwargs`` are Shaped (see Family.forward). UNKNOWN if the
+        layer cannot be built or Python could not bind the call."""
+        if self.call_signature is None or self.family.check(bound):
+            return UNKNOWN, []
+        try:
+            call = self.call_signature.bind(*args, **kwargs)
+        except TypeError:
+            return UNKNOWN, []
+        call.apply_defaults()
+        result, problems = self.family.forward(bound, dict(call.arguments))
+        return result, [replace(p, when="forward") for p in problems[:1]]
 
     def params(self, bound: dict) -> Optional[int]:
         """sum(p.numel() for p in module.parameters()), None if unknown or never built."""
