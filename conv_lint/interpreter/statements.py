@@ -124,7 +124,11 @@ class Statements:
         """Both branches of an undecided `if`, each on a copy of the state, then the join."""
         module = frame.self_module
         start = dict(module.attrs) if module else {}
-        outcomes = []
+        # lists and containers the branches may append to are shared by both copies of the
+        # state: each branch starts from their items as they are now
+        shared = _mutables(list(frame.env.values()) + list(start.values()))
+        before = [list(value.items) for value in shared]
+        outcomes, grown = [], []
         self.uncertain += 1
         try:
             for branch in (first, second):
@@ -132,10 +136,13 @@ class Statements:
                 try:
                     self._exec_block(branch, sub)
                     outcomes.append((sub.env, dict(module.attrs) if module else {}))
+                    grown.append([list(value.items) for value in shared])
                 except Return:
                     pass  # this branch returned (or raised): nothing of it flows on
                 if module:
                     replace(module.attrs, start)
+                for value, items in zip(shared, before):
+                    value.items = list(items)
         finally:
             self.uncertain -= 1
         if not outcomes:
@@ -143,6 +150,8 @@ class Statements:
         replace(frame.env, join_dicts([env for env, _ in outcomes]))
         if module:
             replace(module.attrs, join_dicts([attrs for _, attrs in outcomes]))
+        for index, value in enumerate(shared):
+            _join_items(value, before[index], [items[index] for items in grown])
 
     def _exec_for(self, node: cst.For, frame: Frame) -> None:
         items = as_sequence(iterated(self.eval(node.iter, frame)))
@@ -171,3 +180,24 @@ class Statements:
             pass
         finally:
             self.uncertain -= 1
+
+
+def _mutables(values: list) -> list:
+    """The lists being built and the containers among ``values``, each once."""
+    found: dict = {}
+    for value in values:
+        if isinstance(value, (ListValue, Container)) and value.items is not None:
+            found.setdefault(id(value), value)
+    return list(found.values())
+
+
+def _join_items(value, before: list, outcomes: list) -> None:
+    """What a list or container holds after an undecided `if`: what every branch left in it
+    (the same objects), else unknown from the first item a branch changed."""
+    if all(len(items) == len(outcomes[0]) and all(a is b for a, b in zip(items, outcomes[0]))
+           for items in outcomes):
+        value.items = list(outcomes[0])
+    elif isinstance(value, ListValue):
+        value.items = None
+    else:  # a container: its items before the `if` are certain, the rest is not known
+        value.items = list(before) + [("?", UNKNOWN)]
