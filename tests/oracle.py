@@ -416,7 +416,8 @@ def forward_call_sites(model: torch.nn.Module, shape: tuple[int, ...]) -> set:
             result = func(*args, **(kwargs or {}))
             name = getattr(func, "__name__", "")
             if not inside_torch[0] and not name.startswith("__") and gives_tensors(result) \
-                    and any(isinstance(a, torch.Tensor) for a in args):
+                    and any(isinstance(t, torch.Tensor) for a in args  # torch.cat([a, b])
+                            for t in (a if isinstance(a, (tuple, list)) else [a])):
                 filename, line, instruction = caller()
                 if written_as_call(name, filename, line):
                     sites.add((line, name, instruction))

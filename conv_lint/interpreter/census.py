@@ -22,8 +22,8 @@ from conv_lint.interpreter.forward import display_name
 from conv_lint.interpreter.modules import ContainerMethod, ReturnsSelf, modelled_function
 from conv_lint.interpreter.tensor_calls import TensorMethod, modelled_method
 from conv_lint.interpreter.values import (
-    UNKNOWN, ClassRef, Container, FunctionRef, Layer, Module, OpaqueModule, Tensor, UserModule,
-    plain,
+    UNKNOWN, ClassRef, Container, FunctionRef, Layer, ListValue, Module, OpaqueModule, Tensor,
+    UserModule, plain,
 )
 from conv_lint.records import record
 
@@ -81,7 +81,7 @@ class CallCensus:
     def _observe_call(self, callee, args, kwargs, complete: bool, result, node) -> None:
         if self.census is None or self.failed or not _counted(callee):
             return
-        inputs = [a for a in list(args) + list(kwargs.values()) if isinstance(a, Tensor)]
+        inputs = [t for a in list(args) + list(kwargs.values()) for t in _tensors_in(a)]
         if isinstance(callee, TensorMethod):
             inputs.insert(0, callee.tensor)
         if not inputs and not isinstance(callee, Module):
@@ -123,6 +123,9 @@ class CallCensus:
             return unknown
         if any(t.lazy is not None and not t.lazy.settled for t in visit.inputs):
             return _INPUT_NOT_SIZED
+        if isinstance(callee, Module) and visit.args and not isinstance(
+                visit.args[0], (Tensor, tuple, list, ListValue)):
+            return None  # not given a tensor at all: a value lost before it (UNKNOWN)
         lost = [t for t in visit.inputs if not has_shape(t)]
         if lost:  # passed on from a counted call, or lost between calls
             return None if any(id(t) in self._made_by_calls for t in lost) else _LOST_BETWEEN
@@ -199,11 +202,14 @@ def _unknown_callee(callee, node) -> Optional[str]:
     return f"{callee_text(node)} is not known (built by code the analysis does not follow)"
 
 
-def _tensors_in(result) -> list:
-    if isinstance(result, Tensor):
-        return [result]
-    if isinstance(result, (tuple, list)):
-        return [t for item in result for t in _tensors_in(item)]
+def _tensors_in(value) -> list:
+    """The tensors of a value, in tuples and lists (``torch.cat([a, b])``) too."""
+    if isinstance(value, Tensor):
+        return [value]
+    if isinstance(value, ListValue):
+        value = value.items or []
+    if isinstance(value, (tuple, list)):
+        return [t for item in value for t in _tensors_in(item)]
     return []
 
 
