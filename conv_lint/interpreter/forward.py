@@ -15,7 +15,7 @@ from conv_lint import layers
 from conv_lint.algebra import sizes
 from conv_lint.fixes.proposals import Change
 from conv_lint.interpreter.pyvalues import is_int
-from conv_lint.interpreter.tensor_shapes import broadcast_conflict, broadcast_dim
+from conv_lint.interpreter.tensor_shapes import broadcast_batch
 from conv_lint.interpreter.values import (
     UNKNOWN, Container, Layer, Module, OpaqueModule, Tensor, UserModule, plain,
 )
@@ -75,20 +75,16 @@ class ShapeFlow:
             if a is None and b is None and left.lazy is not None and left.lazy is right.lazy:
                 return left.derived()
             return Tensor(origin=left.origin)
-        width = max(len(a), len(b))
-        a = (1,) * (width - len(a)) + tuple(a)
-        b = (1,) * (width - len(b)) + tuple(b)
-        out = []
-        for axis, (x, y) in enumerate(zip(a, b)):
-            if broadcast_conflict(x, y):
-                verb = {"Add": "add", "Subtract": "subtract", "Multiply": "multiply",
-                        "Divide": "divide"}.get(op, "combine")
-                self.report(node, "CNV106", op=verb, left=shape_str(left.shape),
-                            right=shape_str(right.shape),
-                            detail=f"axis {axis - width} is {dim_str(x)} vs {dim_str(y)}")
-                return Tensor(origin=left.origin)
-            out.append(broadcast_dim(x, y))
-        return Tensor(tuple(out), left.origin)
+        out, axis = broadcast_batch(a, b)
+        if out is None:  # axis counts from the right: a missing axis broadcasts as 1
+            x, y = (dims[axis] if -axis <= len(dims) else 1 for dims in (a, b))
+            verb = {"Add": "add", "Subtract": "subtract", "Multiply": "multiply",
+                    "Divide": "divide"}.get(op, "combine")
+            self.report(node, "CNV106", op=verb, left=shape_str(left.shape),
+                        right=shape_str(right.shape),
+                        detail=f"axis {axis} is {dim_str(x)} vs {dim_str(y)}")
+            return Tensor(origin=left.origin)
+        return Tensor(out, left.origin)
 
     def _apply_module(self, module: Module, args, kwargs, node, frame):
         if isinstance(module, Container) and module.kind_name != "Sequential":

@@ -11,7 +11,9 @@ from __future__ import annotations
 import string
 from typing import Optional
 
-from conv_lint.interpreter.tensor_shapes import broadcast_conflict, broadcast_dim, cat_conflict
+from conv_lint.interpreter.tensor_shapes import (
+    broadcast_batch, broadcast_conflict, broadcast_dim, cat_conflict,
+)
 from conv_lint.layers.base import Problem, dim_text, shape_text
 
 Outcome = tuple  # (Optional[tuple], Optional[Problem])
@@ -28,19 +30,6 @@ def rank_problem(op: str, expected: str, shape: tuple) -> Problem:
     """CNV111: an operand of a rank the product does not take."""
     return Problem("CNV111", {"layer": op, "expected": expected, "got": shape_text(shape),
                               "source": ""}, None, "forward")
-
-
-def broadcast_batch(left: tuple, right: tuple) -> tuple:
-    """(the broadcast of two batch shapes, the axis (from the right) that cannot broadcast)."""
-    width = max(len(left), len(right))
-    left = (1,) * (width - len(left)) + tuple(left)
-    right = (1,) * (width - len(right)) + tuple(right)
-    out = []
-    for axis, (x, y) in enumerate(zip(left, right)):
-        if broadcast_conflict(x, y):
-            return None, axis - width
-        out.append(broadcast_dim(x, y))
-    return tuple(out), None
 
 
 def matmul(a: tuple, b: tuple, op: str = "matmul") -> Outcome:

@@ -152,3 +152,16 @@ def piece_sizes(n, how: str, size) -> Optional[list]:
             is_int(s) and s >= 0 for s in sections) or sum(sections) != n:
         return None
     return sections
+
+
+def broadcast_batch(left: tuple, right: tuple) -> tuple:
+    """(the broadcast of two batch shapes, the axis (from the right) that cannot broadcast)."""
+    width = max(len(left), len(right))
+    left = (1,) * (width - len(left)) + tuple(left)
+    right = (1,) * (width - len(right)) + tuple(right)
+    out = []
+    for axis, (x, y) in enumerate(zip(left, right)):
+        if broadcast_conflict(x, y):
+            return None, axis - width
+        out.append(broadcast_dim(x, y))
+    return tuple(out), None
