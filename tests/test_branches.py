@@ -73,3 +73,30 @@ def test_what_both_branches_leave_alike_stays_known():
     real = namespace["Net"](True)(torch.zeros(2, 3, 16, 16)).shape[1:]
     (table,) = analyse(source, "net.py", (3, 16, 16)).models
     assert [row.output_shape for row in table.layers if row.name == "features"] == [list(real)]
+
+
+def test_an_undecided_if_inside_an_undecided_branch():
+    source = textwrap.dedent("""
+        import torch.nn as nn
+
+
+        class Net(nn.Module):
+            def __init__(self, a, b):
+                super().__init__()
+                layers = [nn.Conv2d(3, 8, 3)]
+                if a:
+                    if b:
+                        layers.append(nn.Conv2d(8, 8, 3))
+                    layers.append(nn.ReLU())
+                self.features = nn.Sequential(*layers)
+
+            def forward(self, x):
+                return self.features(x)
+    """)
+    namespace: dict = {}
+    exec(source, namespace)
+    for a in (True, False):
+        for b in (True, False):
+            namespace["Net"](a, b)(torch.zeros(2, 3, 16, 16))
+    analysis = analyse(source, "net.py", (3, 16, 16))
+    assert analysis.error is None and analysis.findings == []

@@ -7,6 +7,8 @@ branches being run without knowing their condition (nothing is reported inside t
 
 from __future__ import annotations
 
+from typing import Optional
+
 import libcst as cst
 
 from conv_lint.interpreter.frames import MAX_STEPS, Frame, GiveUp, Return
@@ -136,7 +138,7 @@ class Statements:
                 try:
                     self._exec_block(branch, sub)
                     outcomes.append((sub.env, dict(module.attrs) if module else {}))
-                    grown.append([list(value.items) for value in shared])
+                    grown.append([_copy(value.items) for value in shared])
                 except Return:
                     pass  # this branch returned (or raised): nothing of it flows on
                 if module:
@@ -191,11 +193,17 @@ def _mutables(values: list) -> list:
     return list(found.values())
 
 
+def _copy(items: Optional[list]) -> Optional[list]:
+    """A snapshot of a list's items (None: a branch inside left it unknown)."""
+    return None if items is None else list(items)
+
+
 def _join_items(value, before: list, outcomes: list) -> None:
     """What a list or container holds after an undecided `if`: what every branch left in it
     (the same objects), else unknown from the first item a branch changed."""
-    if all(len(items) == len(outcomes[0]) and all(a is b for a, b in zip(items, outcomes[0]))
-           for items in outcomes):
+    if None not in outcomes and all(
+            len(items) == len(outcomes[0]) and all(a is b for a, b in zip(items, outcomes[0]))
+            for items in outcomes):
         value.items = list(outcomes[0])
     elif isinstance(value, ListValue):
         value.items = None
