@@ -57,9 +57,12 @@ def test_stats_over_the_zoo_add_up(examined):
         assert sum(result.count(s) for s in statuses) == len(result.sites)
     assert sum(totals.reasons().values()) == totals.count(stats.UNRESOLVED)
     last = stats.render_text(totals).splitlines()[-1]
+    assert 0 < totals.known_calls <= totals.calls
+    assert sum(totals.losses().values()) == totals.calls - totals.known_calls
     assert last == (f"layers={totals.layers} resolved={totals.count(stats.RESOLVED)} "
                     f"symbolic={totals.count(stats.SYMBOLIC)} "
-                    f"unresolved={totals.count(stats.UNRESOLVED)}")
+                    f"unresolved={totals.count(stats.UNRESOLVED)} "
+                    f"calls={totals.calls} known={totals.known_calls}")
     readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
     written = re.search(r"^## `conv-lint stats`\n.*?```text\n(layers=.*?)\n```", readme,
                         re.DOTALL | re.MULTILINE)
