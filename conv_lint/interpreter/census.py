@@ -99,7 +99,6 @@ class CallCensus:
         for visit in self.census or ():
             sites.setdefault(visit.key, []).append(visit)
             made.update(id(t) for t in _tensors_in(visit.result))
-        self._made_by_calls = made
         seen_reasons = set()
         for visits in sites.values():
             figure.calls += 1
@@ -107,16 +106,17 @@ class CallCensus:
             if unknown is None:
                 figure.known += 1
                 continue
-            reason = self._loss_reason(unknown)
+            reason = self._loss_reason(unknown, made)
             figure.reasons.append(reason or "after a shape lost earlier")
             if reason is not None and (id(unknown.node), reason) not in seen_reasons:
                 seen_reasons.add((id(unknown.node), reason))
                 figure.lost.append(LostShape(unknown.node, call_text(unknown.node), reason))
         return figure
 
-    def _loss_reason(self, visit: CallVisit) -> Optional[str]:
+    def _loss_reason(self, visit: CallVisit, made: set) -> Optional[str]:
         """Why ``visit`` gave no shape; None when it only passed on a shape lost before it (or
-        lost inside a module's own forward, where the call that lost it is counted)."""
+        lost inside a module's own forward, where the call that lost it is counted). ``made``:
+        the ids of the tensors counted calls gave."""
         callee = visit.callee
         unknown = _unknown_callee(callee, visit.node)  # the first cause, whatever it got
         if unknown is not None:
@@ -128,7 +128,7 @@ class CallCensus:
             return None  # not given a tensor at all: a value lost before it (UNKNOWN)
         lost = [t for t in visit.inputs if not has_shape(t)]
         if lost:  # passed on from a counted call, or lost between calls
-            return None if any(id(t) in self._made_by_calls for t in lost) else _LOST_BETWEEN
+            return None if any(id(t) in made for t in lost) else _LOST_BETWEEN
         if isinstance(callee, OpaqueModule):
             return f"{short_name(callee.qualname)} not modelled"
         if isinstance(callee, Layer):
